@@ -1,0 +1,148 @@
+"""Read detector frames stored as parquet tables (one pixel per column, one frame per row).
+
+Signals are uint16 tables of shape (frames, 32 * W); calibration frames are tables of
+shape (k * 32, W). Only the number and order of columns matter, never their names: the
+real calibration files use ``column_0..`` and nothing promises the signals do too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from spectramind.io.errors import RawDataError
+from spectramind.io.layout import frame_shape
+
+DEFAULT_CHUNK_FRAMES = 4096
+
+
+def open_parquet(path: str | Path) -> pq.ParquetFile:
+    """Open a parquet file, turning missing or unreadable files into a ``RawDataError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise RawDataError(path, "file not found")
+    try:
+        return pq.ParquetFile(path, memory_map=True)
+    except (pa.ArrowException, OSError) as err:
+        raise RawDataError(path, f"not a readable parquet file (truncated or corrupt?): {err}")
+
+
+def _check_columns(
+    path: Path, parquet: pq.ParquetFile, n_columns: int, dtypes: tuple[pa.DataType, ...]
+) -> None:
+    schema = parquet.schema_arrow
+    if len(schema) != n_columns:
+        raise RawDataError(path, f"expected {n_columns} columns, found {len(schema)}")
+    wrong = [(f.name, f.type) for f in schema if f.type not in dtypes]
+    if wrong:
+        name, dtype = wrong[0]
+        expected = " or ".join(str(d) for d in dtypes)
+        raise RawDataError(
+            path, f"column {name!r} has dtype {dtype}, expected {expected} ({len(wrong)} such)"
+        )
+
+
+def _copy_batch(path: Path, batch: pa.RecordBatch, out: np.ndarray) -> None:
+    """Copy a record batch column by column into the 2-D view ``out`` (rows, columns)."""
+    for j, column in enumerate(batch.columns):
+        if column.null_count:
+            raise RawDataError(path, f"column {j} holds {column.null_count} missing values")
+        out[:, j] = column.to_numpy(zero_copy_only=False)
+
+
+def _read_error(path: Path, err: Exception) -> RawDataError:
+    return RawDataError(path, f"parquet data could not be decoded (corrupt file?): {err}")
+
+
+def signal_frame_count(path: str | Path, instrument: str) -> int:
+    """Number of frames in a signal file, from its footer, after checking columns and dtype."""
+    path = Path(path)
+    parquet = open_parquet(path)
+    rows, cols = frame_shape(instrument)
+    _check_columns(path, parquet, rows * cols, (pa.uint16(),))
+    return parquet.metadata.num_rows
+
+
+def _open_signal(
+    path: Path, instrument: str, n_frames: int | None
+) -> tuple[pq.ParquetFile, int, tuple[int, int]]:
+    parquet = open_parquet(path)
+    rows, cols = frame_shape(instrument)
+    _check_columns(path, parquet, rows * cols, (pa.uint16(),))
+    total = parquet.metadata.num_rows
+    if n_frames is not None and total != n_frames:
+        raise RawDataError(
+            path,
+            f"holds {total} frames but axis_info.parquet lists {n_frames} for {instrument}",
+        )
+    return parquet, total, (rows, cols)
+
+
+def iter_signal_chunks(
+    path: str | Path,
+    instrument: str,
+    n_frames: int | None = None,
+    chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Stream a signal file as ``(first_frame, frames)`` with frames of shape (n, 32, W) uint16.
+
+    ``n_frames`` (from axis_info) is checked against the file before anything is read.
+    Memory stays at one chunk plus one parquet row group.
+    """
+    path = Path(path)
+    parquet, _, (rows, cols) = _open_signal(path, instrument, n_frames)
+    start = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=chunk_frames, use_threads=False):
+            chunk = np.empty((batch.num_rows, rows * cols), dtype=np.uint16)
+            _copy_batch(path, batch, chunk)
+            yield start, chunk.reshape(batch.num_rows, rows, cols)
+            start += batch.num_rows
+    except (pa.ArrowException, OSError) as err:
+        raise _read_error(path, err) from err
+
+
+def read_signal(path: str | Path, instrument: str, n_frames: int | None = None) -> np.ndarray:
+    """Read a whole signal file into one preallocated (frames, 32, W) uint16 array.
+
+    Each parquet column is decoded once, straight into its place in the output: no
+    intermediate table or float copy of the visit is ever made.
+    """
+    path = Path(path)
+    parquet, total, (rows, cols) = _open_signal(path, instrument, n_frames)
+    out = np.empty((total, rows * cols), dtype=np.uint16)
+    start = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=DEFAULT_CHUNK_FRAMES, use_threads=False):
+            _copy_batch(path, batch, out[start : start + batch.num_rows])
+            start += batch.num_rows
+    except (pa.ArrowException, OSError) as err:
+        raise _read_error(path, err) from err
+    if start != total:
+        raise RawDataError(path, f"footer promises {total} frames but only {start} were read")
+    return out.reshape(total, rows, cols)
+
+
+def read_frame_table(
+    path: str | Path, shape: tuple[int, int], dtypes: tuple[pa.DataType, ...]
+) -> np.ndarray:
+    """Read a small calibration table of exactly ``shape`` (rows, columns) into an array."""
+    path = Path(path)
+    parquet = open_parquet(path)
+    _check_columns(path, parquet, shape[1], dtypes)
+    if parquet.metadata.num_rows != shape[0]:
+        raise RawDataError(path, f"expected {shape[0]} rows, found {parquet.metadata.num_rows}")
+    try:
+        table = parquet.read(use_threads=False)
+    except (pa.ArrowException, OSError) as err:
+        raise _read_error(path, err) from err
+    out = np.empty(shape, dtype=dtypes[0].to_pandas_dtype())
+    for j, column in enumerate(table.columns):
+        if column.null_count:
+            raise RawDataError(path, f"column {j} holds {column.null_count} missing values")
+        out[:, j] = column.to_numpy()
+    return out

@@ -1,0 +1,57 @@
+"""Check a planet's raw files end to end and summarise them (frame counts, raw value ranges).
+
+Used by the ``check_raw`` rule so a broken download fails early, naming the file, instead of
+half-way through calibration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spectramind.io.calibration import read_calibration
+from spectramind.io.frames import iter_signal_chunks
+from spectramind.io.layout import INSTRUMENTS, calibration_dir, discover_visits, signal_path
+from spectramind.io.tables import AxisInfo
+
+
+def summarise_visit(
+    root: str | Path, split: str, planet_id: int, instrument: str, visit: int, axis: AxisInfo
+) -> dict[str, Any]:
+    """Read one visit of one instrument completely and return its vital statistics."""
+    n_frames = axis.n_frames(instrument)
+    lo, hi = np.iinfo(np.uint16).max, 0
+    read = 0
+    path = signal_path(root, split, planet_id, instrument, visit)
+    for _, frames in iter_signal_chunks(path, instrument, n_frames=n_frames):
+        lo, hi = min(lo, int(frames.min())), max(hi, int(frames.max()))
+        read += len(frames)
+    calib = read_calibration(calibration_dir(root, split, planet_id, instrument, visit), instrument)
+    return {
+        "instrument": instrument,
+        "visit": visit,
+        "frames": read,
+        "raw_min": lo,
+        "raw_max": hi,
+        "dead_fraction": float(calib.dead.mean()),
+        "dark_median": float(np.median(calib.dark)),
+        "read_median": float(np.median(calib.read)),
+        "flat_median": float(np.median(calib.flat)),
+    }
+
+
+def summarise_planet(root: str | Path, split: str, planet_id: int, axis: AxisInfo) -> dict:
+    """Check and summarise every visit and instrument of one planet."""
+    visits = discover_visits(root, split, planet_id)
+    return {
+        "planet_id": int(planet_id),
+        "split": split,
+        "visits": visits,
+        "files": [
+            summarise_visit(root, split, planet_id, instrument, visit, axis)
+            for visit in visits
+            for instrument in INSTRUMENTS
+        ],
+    }

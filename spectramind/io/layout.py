@@ -1,0 +1,95 @@
+"""Where things live in an ADC 2025 raw root (the Kaggle layout), and what is in it.
+
+Only paths and names here; reading is done by the sibling modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spectramind.io.errors import RawDataError
+
+INSTRUMENTS: tuple[str, ...] = ("FGS1", "AIRS-CH0")
+SPLITS: tuple[str, ...] = ("train", "test")
+N_ROWS = 32
+N_COLUMNS: dict[str, int] = {"FGS1": 32, "AIRS-CH0": 356}
+CALIBRATION_FRAMES: tuple[str, ...] = ("dark", "dead", "flat", "read", "linear_corr")
+LINEAR_CORR_DEGREE = 5
+N_TARGETS = 283
+
+TOP_LEVEL_FILES: tuple[str, ...] = (
+    "adc_info.csv",
+    "axis_info.parquet",
+    "wavelengths.csv",
+    "train.csv",
+    "train_star_info.csv",
+    "test_star_info.csv",
+    "sample_submission.csv",
+)
+
+
+def check_instrument(instrument: str) -> str:
+    """Return ``instrument`` unchanged, or raise if it is not FGS1 or AIRS-CH0."""
+    if instrument not in INSTRUMENTS:
+        raise ValueError(f"unknown instrument {instrument!r}; expected one of {INSTRUMENTS}")
+    return instrument
+
+
+def frame_shape(instrument: str) -> tuple[int, int]:
+    """(rows, columns) of one detector frame of ``instrument``."""
+    return N_ROWS, N_COLUMNS[check_instrument(instrument)]
+
+
+def planet_dir(root: str | Path, split: str, planet_id: int) -> Path:
+    return Path(root) / split / str(int(planet_id))
+
+
+def signal_path(root: str | Path, split: str, planet_id: int, instrument: str, visit: int) -> Path:
+    """Path of the raw signal parquet of one visit of one instrument."""
+    check_instrument(instrument)
+    return planet_dir(root, split, planet_id) / f"{instrument}_signal_{visit}.parquet"
+
+
+def calibration_dir(
+    root: str | Path, split: str, planet_id: int, instrument: str, visit: int
+) -> Path:
+    """Folder with dark/dead/flat/read/linear_corr parquet files of one visit."""
+    check_instrument(instrument)
+    return planet_dir(root, split, planet_id) / f"{instrument}_calibration_{visit}"
+
+
+def discover_planets(root: str | Path, split: str) -> list[int]:
+    """Planet ids of ``split`` under ``root``: the integer-named folders, sorted.
+
+    Only lists directories, so it works on read-only roots such as /kaggle/input.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+    split_dir = Path(root) / split
+    if not split_dir.is_dir():
+        raise RawDataError(split_dir, f"no {split}/ folder in the raw root")
+    return sorted(int(p.name) for p in split_dir.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def discover_visits(root: str | Path, split: str, planet_id: int) -> list[int]:
+    """Visit numbers of one planet, from its signal files; both instruments must agree."""
+    folder = planet_dir(root, split, planet_id)
+    if not folder.is_dir():
+        raise RawDataError(folder, "planet folder does not exist")
+    visits: dict[str, list[int]] = {}
+    for instrument in INSTRUMENTS:
+        prefix = f"{instrument}_signal_"
+        visits[instrument] = sorted(
+            int(p.stem[len(prefix) :])
+            for p in folder.glob(f"{prefix}*.parquet")
+            if p.stem[len(prefix) :].isdigit()
+        )
+    if not visits["AIRS-CH0"] and not visits["FGS1"]:
+        raise RawDataError(folder, "no *_signal_<n>.parquet files in the planet folder")
+    if visits["AIRS-CH0"] != visits["FGS1"]:
+        raise RawDataError(
+            folder,
+            f"instruments disagree on visits: FGS1 has {visits['FGS1']}, "
+            f"AIRS-CH0 has {visits['AIRS-CH0']}",
+        )
+    return visits["FGS1"]

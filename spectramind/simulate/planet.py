@@ -1,0 +1,147 @@
+"""Simulate one planet: every visit of both instruments, written in the Kaggle layout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spectramind.io.layout import INSTRUMENTS, frame_shape
+from spectramind.simulate.config import (
+    STREAM_DETECTOR,
+    STREAM_JITTER,
+    STREAM_PHOTONS,
+    SimulationConfig,
+)
+from spectramind.simulate.constants import FGS1_WAVELENGTH_UM, INTEGRATION_S
+from spectramind.simulate.detector import Detector, draw_detector, read_out
+from spectramind.simulate.exposure import expose_pairs
+from spectramind.simulate.noise_floor import depth_information, noise_floor_targets
+from spectramind.simulate.population import PlanetTruth
+from spectramind.simulate.scene import airs_rates, fgs1_rates
+from spectramind.simulate.spectrum import depth_spectrum
+from spectramind.simulate.star import airs_column_rates, fgs1_rate
+from spectramind.simulate.systematics import jitter_per_pair, pointing_jitter, thermal_drift
+from spectramind.simulate.timing import pair_mid_exposure_h
+from spectramind.simulate.transit import light_curves
+from spectramind.simulate.wavelengths import airs_column_wavelengths, target_wavelengths
+from spectramind.simulate.writer import atomic_directory, write_frame_stream, write_frame_table
+
+CHUNK_PAIRS = {"FGS1": 512, "AIRS-CH0": 64}
+ROW_GROUP_FRAMES = {"FGS1": 16384, "AIRS-CH0": 2048}
+INSTRUMENT_KEY = {"FGS1": 0, "AIRS-CH0": 1}
+
+
+@dataclass(frozen=True)
+class VisitScene:
+    """Everything about one visit of one instrument except the random noise.
+
+    base_rate: (channels,) stellar e-/s out of transit; light_curve: (pairs, channels)
+    transit only; stellar: (pairs, channels) e-/s with transit and drift; pointing: (pairs, 2).
+    """
+
+    instrument: str
+    detector: Detector
+    base_rate: np.ndarray
+    light_curve: np.ndarray
+    stellar: np.ndarray
+    pointing: np.ndarray
+
+
+def channel_wavelengths(instrument: str) -> np.ndarray:
+    """Wavelength (um) of each channel: FGS1 is one white-light channel, AIRS one per column."""
+    if instrument == "FGS1":
+        return np.array([FGS1_WAVELENGTH_UM])
+    return airs_column_wavelengths()
+
+
+def visit_scene(
+    config: SimulationConfig, planet: PlanetTruth, visit: int, instrument: str
+) -> VisitScene:
+    """Build the noiseless scene of one visit, deterministic in (seed, planet, visit)."""
+    truth = planet.visits[visit]
+    n_pairs = config.n_pairs(instrument)
+    time_h = pair_mid_exposure_h(instrument, n_pairs, config.cadence)
+    wavelength = channel_wavelengths(instrument)
+    if instrument == "FGS1":
+        base_rate = np.array([fgs1_rate(planet.Ts, planet.brightness)])
+    else:
+        base_rate = airs_column_rates(planet.Ts, planet.brightness)
+    curve = light_curves(planet, truth.t0_h, time_h, wavelength)
+    stellar = base_rate * curve * thermal_drift(truth, time_h, wavelength)
+    jitter = pointing_jitter(config.rng(STREAM_JITTER, planet.planet_id, visit), truth)
+    detector_rng = config.rng(STREAM_DETECTOR, planet.planet_id, INSTRUMENT_KEY[instrument], visit)
+    return VisitScene(
+        instrument=instrument,
+        detector=draw_detector(detector_rng, instrument),
+        base_rate=base_rate,
+        light_curve=curve,
+        stellar=stellar,
+        pointing=jitter_per_pair(jitter, instrument, n_pairs, config.cadence),
+    )
+
+
+def raw_frames(scene: VisitScene, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Yield raw uint16 frames (2 * pairs, 32, W) chunk by chunk: short read, long read, ..."""
+    instrument = scene.instrument
+    rates_of = fgs1_rates if instrument == "FGS1" else airs_rates
+    step = CHUNK_PAIRS[instrument]
+    for start in range(0, len(scene.stellar), step):
+        part = slice(start, start + step)
+        stellar = scene.stellar[part, 0] if instrument == "FGS1" else scene.stellar[part]
+        rates = rates_of(scene.detector, stellar, scene.pointing[part])
+        short, long = expose_pairs(rates, INTEGRATION_S[instrument], rng)
+        frames = np.empty((2 * len(rates), *rates.shape[1:]), dtype=np.uint16)
+        frames[0::2] = read_out(scene.detector, short, rng)
+        frames[1::2] = read_out(scene.detector, long, rng)
+        yield frames
+
+
+def write_calibration(folder: Path, detector: Detector) -> None:
+    """dark, dead, flat, read (32, W) and linear_corr (6 * 32, W) parquet files."""
+    folder.mkdir()
+    write_frame_table(folder / "dark.parquet", detector.dark)
+    write_frame_table(folder / "dead.parquet", detector.dead)
+    write_frame_table(folder / "flat.parquet", detector.flat)
+    write_frame_table(folder / "read.parquet", detector.read)
+    write_frame_table(
+        folder / "linear_corr.parquet",
+        detector.linear_corr.reshape(-1, detector.linear_corr.shape[-1]),
+    )
+
+
+def write_planet(config: SimulationConfig, planet: PlanetTruth, planet_folder: Path) -> None:
+    """Write ``<split>/<planet_id>/`` with signals and calibration of every visit, atomically."""
+    with atomic_directory(planet_folder) as folder:
+        for visit in range(len(planet.visits)):
+            for instrument in INSTRUMENTS:
+                scene = visit_scene(config, planet, visit, instrument)
+                rng = config.rng(
+                    STREAM_PHOTONS, planet.planet_id, INSTRUMENT_KEY[instrument], visit
+                )
+                write_frame_stream(
+                    folder / f"{instrument}_signal_{visit}.parquet",
+                    int(np.prod(frame_shape(instrument))),
+                    raw_frames(scene, rng),
+                    ROW_GROUP_FRAMES[instrument],
+                )
+                write_calibration(folder / f"{instrument}_calibration_{visit}", scene.detector)
+
+
+def true_depths(planet: PlanetTruth) -> np.ndarray:
+    """The 283 labels (Rp/Rs)^2 at the target wavelengths."""
+    return depth_spectrum(planet, target_wavelengths())
+
+
+def noise_floor(config: SimulationConfig, planet: PlanetTruth) -> np.ndarray:
+    """Cramer-Rao bound (283,) of the depths from all visits, without generating frames."""
+    information = {instrument: 0.0 for instrument in INSTRUMENTS}
+    for visit in range(len(planet.visits)):
+        for instrument in INSTRUMENTS:
+            scene = visit_scene(config, planet, visit, instrument)
+            information[instrument] = information[instrument] + depth_information(
+                scene.detector, instrument, scene.base_rate, scene.light_curve
+            )
+    return noise_floor_targets(information["FGS1"], information["AIRS-CH0"])
