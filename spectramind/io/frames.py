@@ -28,7 +28,9 @@ def open_parquet(path: str | Path) -> pq.ParquetFile:
     try:
         return pq.ParquetFile(path, memory_map=True)
     except (pa.ArrowException, OSError) as err:
-        raise RawDataError(path, f"not a readable parquet file (truncated or corrupt?): {err}")
+        raise RawDataError(
+            path, f"not a readable parquet file (truncated or corrupt?): {err}"
+        ) from err
 
 
 def _check_columns(

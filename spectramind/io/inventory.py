@@ -6,15 +6,19 @@ half-way through calibration.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from spectramind.atomic import write_csv_atomic, write_json_atomic
 from spectramind.io.calibration import read_calibration
 from spectramind.io.frames import iter_signal_chunks
 from spectramind.io.layout import INSTRUMENTS, calibration_dir, discover_visits, signal_path
-from spectramind.io.tables import AxisInfo
+from spectramind.io.tables import AxisInfo, read_axis_info
 
 
 def summarise_visit(
@@ -55,3 +59,19 @@ def summarise_planet(root: str | Path, split: str, planet_id: int, axis: AxisInf
             for instrument in INSTRUMENTS
         ],
     }
+
+
+def write_planet_summary(root: str | Path, split: str, planet_id: int, out: str | Path) -> None:
+    """Check one planet against the root's axis_info and write its summary as JSON."""
+    summary = summarise_planet(root, split, planet_id, read_axis_info(root))
+    write_json_atomic(out, summary)
+
+
+def write_inventory_table(summaries: Iterable[str | Path], out: str | Path) -> None:
+    """Flatten planet summaries into one CSV row per planet, visit and instrument."""
+    rows = []
+    for path in summaries:
+        summary = json.loads(Path(path).read_text())
+        for entry in summary["files"]:
+            rows.append({"planet_id": summary["planet_id"], "split": summary["split"], **entry})
+    write_csv_atomic(out, pd.DataFrame(rows))

@@ -41,7 +41,8 @@ def _read_csv(path: Path, required: list[str] | tuple[str, ...]) -> pd.DataFrame
         raise RawDataError(path, f"not a readable CSV file: {err}") from err
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise RawDataError(path, f"missing columns {missing[:5]}{'...' if len(missing) > 5 else ''}")
+        more = "..." if len(missing) > 5 else ""
+        raise RawDataError(path, f"missing columns {missing[:5]}{more}")
     numeric = frame[list(required)].apply(pd.to_numeric, errors="coerce")
     bad = numeric.columns[numeric.isna().any()].tolist()
     if bad:
@@ -116,8 +117,10 @@ def _valid_prefix(path: Path, name: str, values: np.ndarray) -> np.ndarray:
     if n == 0:
         raise RawDataError(path, f"column {name!r} holds no values")
     if not finite[:n].all():
-        raise RawDataError(path, f"column {name!r} has NaN gaps before its end (only trailing "
-                           "NaN padding is allowed)")
+        raise RawDataError(
+            path,
+            f"column {name!r} has NaN gaps before its end (only trailing NaN padding is allowed)",
+        )
     return values[:n].copy()
 
 
@@ -132,7 +135,9 @@ def read_axis_info(root: str | Path) -> AxisInfo:
     try:
         table = parquet.read(columns=list(AXIS_COLUMNS), use_threads=False)
     except (pa.ArrowException, OSError) as err:
-        raise RawDataError(path, f"parquet data could not be decoded (corrupt file?): {err}")
+        raise RawDataError(
+            path, f"parquet data could not be decoded (corrupt file?): {err}"
+        ) from err
     columns = {
         name: _valid_prefix(path, name, table[name].to_numpy().astype(np.float64))
         for name in AXIS_COLUMNS

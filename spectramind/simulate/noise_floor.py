@@ -63,4 +63,3 @@ def noise_floor_targets(fgs1_information: np.ndarray, airs_information: np.ndarr
     """Combine per-visit information into the 283 target-ordered depth uncertainties."""
     info = np.concatenate([fgs1_information, airs_columns_to_targets(airs_information)])
     return 1.0 / np.sqrt(info)
-

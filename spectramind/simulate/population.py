@@ -87,7 +87,8 @@ class PlanetTruth:
         record = {k: v for k, v in asdict(self).items() if k not in ("abundances", "visits")}
         record["impact_parameter"] = self.impact_parameter
         record["n_visits"] = len(self.visits)
-        record.update({f"abundance_{m}": a for m, a in zip(MOLECULES, self.abundances)})
+        abundances = zip(MOLECULES, self.abundances, strict=True)
+        record.update({f"abundance_{m}": a for m, a in abundances})
         for n, visit in enumerate(self.visits):
             record.update({f"visit{n}_{k}": v for k, v in asdict(visit).items()})
         return record
@@ -124,8 +125,7 @@ def _draw_star_and_orbit(rng: np.random.Generator) -> dict[str, float]:
         b = rng.uniform(0.0, MAX_IMPACT_PARAMETER)
         inclination = float(np.degrees(np.arccos(b / sma)))
         if all(
-            _within(v, k)
-            for k, v in (("Rs", rs), ("Ts", ts), ("sma", sma), ("i", inclination))
+            _within(v, k) for k, v in (("Rs", rs), ("Ts", ts), ("sma", sma), ("i", inclination))
         ):
             return {"Rs": rs, "Ms": ms, "Ts": ts, "P": period, "sma": sma, "i": inclination}
 

@@ -22,11 +22,21 @@ MEAN_MOLECULAR_WEIGHT = 2.3
 
 # (centre um, width um, relative strength) of the strongest bands between 0.6 and ~4.7 um.
 BANDS: dict[str, tuple[tuple[float, float, float], ...]] = {
-    "H2O": ((0.94, 0.03, 0.3), (1.14, 0.04, 0.5), (1.38, 0.06, 1.0), (1.87, 0.08, 1.2),
-            (2.70, 0.15, 2.0)),
+    "H2O": (
+        (0.94, 0.03, 0.3),
+        (1.14, 0.04, 0.5),
+        (1.38, 0.06, 1.0),
+        (1.87, 0.08, 1.2),
+        (2.70, 0.15, 2.0),
+    ),
     "CO2": ((1.60, 0.02, 0.1), (2.03, 0.04, 0.4), (2.70, 0.05, 1.0), (4.30, 0.10, 5.0)),
-    "CH4": ((0.89, 0.02, 0.1), (1.17, 0.04, 0.3), (1.67, 0.05, 0.6), (2.32, 0.08, 1.0),
-            (3.31, 0.10, 2.0)),
+    "CH4": (
+        (0.89, 0.02, 0.1),
+        (1.17, 0.04, 0.3),
+        (1.67, 0.05, 0.6),
+        (2.32, 0.08, 1.0),
+        (3.31, 0.10, 2.0),
+    ),
     "CO": ((1.57, 0.02, 0.05), (2.35, 0.05, 0.5), (4.67, 0.12, 3.0)),
 }
 RAYLEIGH_OPACITY_AT_1UM = 0.05
@@ -41,11 +51,13 @@ def scale_height_m(planet: PlanetTruth) -> float:
     return float(K_BOLTZMANN * t_eq / (MEAN_MOLECULAR_WEIGHT * M_HYDROGEN * gravity))
 
 
-def log_opacity(wavelength_um: np.ndarray, abundances: tuple[float, ...], cloud: float) -> np.ndarray:
+def log_opacity(
+    wavelength_um: np.ndarray, abundances: tuple[float, ...], cloud: float
+) -> np.ndarray:
     """ln of the total opacity (arbitrary units) at each wavelength."""
     wl = np.asarray(wavelength_um, dtype=np.float64)
     kappa = CONTINUUM_OPACITY + RAYLEIGH_OPACITY_AT_1UM * wl**-4 + cloud
-    for molecule, abundance in zip(MOLECULES, abundances):
+    for molecule, abundance in zip(MOLECULES, abundances, strict=True):
         for centre, width, strength in BANDS[molecule]:
             kappa = kappa + abundance * strength * np.exp(-0.5 * ((wl - centre) / width) ** 2)
     return np.log(kappa)
@@ -60,8 +72,11 @@ def depth_spectrum(planet: PlanetTruth, wavelength_um: np.ndarray) -> np.ndarray
     """
     reference = np.linspace(0.6, 4.1, 400)
     clear = log_opacity(reference, planet.abundances, 0.0)
-    per_efold = 2.0 * planet.base_depth * scale_height_m(planet) / (
-        np.sqrt(planet.base_depth) * planet.Rs * R_SUN_M
+    per_efold = (
+        2.0
+        * planet.base_depth
+        * scale_height_m(planet)
+        / (np.sqrt(planet.base_depth) * planet.Rs * R_SUN_M)
     )
     natural = per_efold * np.ptp(clear)
     lo, hi = (a * 1e-6 for a in FEATURE_AMPLITUDE_PPM)

@@ -59,15 +59,6 @@ def write_frame_table(path: Path, values: np.ndarray) -> None:
     frame.to_parquet(path, index=False)
 
 
-def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    """Write a CSV next to its final name, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-
-
 @contextmanager
 def atomic_directory(final: Path) -> Iterator[Path]:
     """Yield a temporary sibling folder that replaces ``final`` only if the block succeeds."""

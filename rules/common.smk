@@ -1,0 +1,59 @@
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from spectramind.io import discover_planets
+from spectramind.simulate import SimulationConfig, planet_ids
+
+
+validate(config, schema="../config/schema.yaml")
+
+SIMULATED_RAW = "results/raw"
+TRUTH = "results/truth"
+SIMULATING = config["raw_dir"] is None
+RAW = SIMULATED_RAW if SIMULATING else config["raw_dir"]
+SPLITS = ("train", "test")
+
+
+def simulation_config():
+    """The simulator's settings, built from the validated workflow config."""
+    return SimulationConfig(seed=config["seed"], **config["simulation"])
+
+
+def discover_ids():
+    """Planet ids per split: drawn by the simulator, or listed from the real root."""
+    if SIMULATING:
+        return planet_ids(simulation_config())
+    return {split: discover_planets(RAW, split) for split in SPLITS}
+
+
+PLANETS = discover_ids()
+
+
+wildcard_constraints:
+    split="train|test",
+    planet_id=r"\d+",
+
+
+def raw_planet_dir(wildcards):
+    return f"{RAW}/{wildcards.split}/{wildcards.planet_id}"
+
+
+def raw_axis_info(wildcards):
+    return f"{RAW}/axis_info.parquet"
+
+
+def per_planet(pattern):
+    """Expand ``pattern`` over every (split, planet_id) of the data set."""
+    return [
+        pattern.format(split=split, planet_id=planet_id)
+        for split in SPLITS
+        for planet_id in PLANETS[split]
+    ]
+
+
+def get_final_output():
+    outputs = ["results/inventory/inventory.csv"]
+    if SIMULATING:
+        outputs.append(f"{TRUTH}/noise_floor.csv")
+    return outputs

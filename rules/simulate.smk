@@ -1,0 +1,64 @@
+# Simulated raw root in the Kaggle layout (used when config raw_dir is null).
+
+
+rule simulate_top_level:
+    output:
+        adc=f"{SIMULATED_RAW}/adc_info.csv",
+        axis=f"{SIMULATED_RAW}/axis_info.parquet",
+        wavelengths=f"{SIMULATED_RAW}/wavelengths.csv",
+        train=f"{SIMULATED_RAW}/train.csv",
+        train_stars=f"{SIMULATED_RAW}/train_star_info.csv",
+        test_stars=f"{SIMULATED_RAW}/test_star_info.csv",
+        sample=f"{SIMULATED_RAW}/sample_submission.csv",
+        test_labels=f"{TRUTH}/test_labels.csv",
+        params=f"{TRUTH}/params.csv",
+        manifest="results/manifests/simulate_top_level.json",
+    params:
+        seed=config["seed"],
+        simulation=config["simulation"],
+    log:
+        "results/logs/simulate_top_level.log",
+    conda:
+        "../envs/simulate.yaml"
+    script:
+        "../scripts/simulate_top_level.py"
+
+
+rule simulate_planet:
+    output:
+        planet=directory(f"{SIMULATED_RAW}/{{split}}/{{planet_id}}"),
+        truth=f"{TRUTH}/planets/{{split}}/{{planet_id}}.json",
+        manifest="results/manifests/simulate_planet/{split}/{planet_id}.json",
+    params:
+        seed=config["seed"],
+        simulation=config["simulation"],
+    log:
+        "results/logs/simulate_planet/{split}/{planet_id}.log",
+    benchmark:
+        "results/benchmarks/simulate_planet/{split}/{planet_id}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../envs/simulate.yaml"
+    script:
+        "../scripts/simulate_planet.py"
+
+
+rule simulate_noise_floor:
+    input:
+        per_planet(f"{TRUTH}/planets/{{split}}/{{planet_id}}.json"),
+    output:
+        table=report(
+            f"{TRUTH}/noise_floor.csv",
+            caption="../report/noise_floor.rst",
+            category="Simulation truth",
+        ),
+        manifest="results/manifests/simulate_noise_floor.json",
+    log:
+        "results/logs/simulate_noise_floor.log",
+    localrule: True
+    conda:
+        "../envs/simulate.yaml"
+    script:
+        "../scripts/simulate_noise_floor.py"

@@ -1,0 +1,15 @@
+"""Snakemake adapter: read one planet's raw files completely and summarise them."""
+
+from pathlib import Path
+
+from spectramind.io.inventory import write_planet_summary
+from spectramind.workflow import rule_job
+
+with rule_job(snakemake):
+    planet = Path(snakemake.input.planet)
+    write_planet_summary(
+        root=planet.parent.parent,
+        split=snakemake.wildcards.split,
+        planet_id=int(snakemake.wildcards.planet_id),
+        out=snakemake.output.summary,
+    )

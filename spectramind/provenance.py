@@ -1,0 +1,121 @@
+"""Run manifests: what produced an output (config hash, git commit, package versions, sha256).
+
+Every rule writes one through ``write_manifest`` so any result can be traced and re-made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from spectramind.atomic import write_json_atomic
+
+TRACKED_PACKAGES = (
+    "spectramind",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "astropy",
+    "xarray",
+    "netCDF4",
+    "batman-package",
+    "torch",
+    "torch-geometric",
+    "snakemake",
+)
+HASH_BLOCK = 1 << 22
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """sha256 of the config as canonical JSON (sorted keys), stable across runs."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_outputs(paths: Iterable[str | Path]) -> dict[str, str]:
+    """sha256 of every file among ``paths``; folders contribute each file inside them."""
+    hashes: dict[str, str] = {}
+    for path in map(Path, paths):
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            hashes[str(file)] = sha256_file(file)
+    return hashes
+
+
+def git_commit(directory: str | Path = ".") -> str:
+    """Commit of the checkout that ran, with '+dirty' if it had local changes; 'unknown' off git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}+dirty" if dirty else commit
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages results depend on (read from metadata, no imports)."""
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_manifest(
+    path: str | Path,
+    *,
+    rule: str,
+    outputs: Iterable[str | Path],
+    config: Mapping[str, Any],
+    wildcards: Mapping[str, str] | None = None,
+    seconds: float | None = None,
+) -> dict[str, Any]:
+    """Write the manifest JSON of one rule run and return it."""
+    manifest = {
+        "rule": rule,
+        "wildcards": dict(wildcards or {}),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": seconds,
+        "config_sha256": config_hash(config),
+        "config": dict(config),
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "outputs": sha256_outputs(outputs),
+    }
+    write_json_atomic(path, manifest)
+    return manifest

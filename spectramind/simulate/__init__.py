@@ -1,0 +1,57 @@
+"""Physics simulator writing an ADC 2025 raw root in the exact Kaggle layout, with known truth.
+
+Typical use::
+
+    config = SimulationConfig(seed=1, n_train=8, n_test=4, cadence=10)
+    simulate_dataset(config, "results/raw", "results/truth")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spectramind.simulate.catalogue import (
+    write_noise_floor_table,
+    write_planet_truth,
+    write_top_level,
+)
+from spectramind.simulate.config import SimulationConfig
+from spectramind.simulate.planet import noise_floor, write_planet
+from spectramind.simulate.population import PlanetTruth, draw_planet, planet_ids
+
+__all__ = [
+    "PlanetTruth",
+    "SimulationConfig",
+    "draw_planet",
+    "planet_ids",
+    "simulate_dataset",
+    "simulate_planet",
+    "write_noise_floor_table",
+    "write_top_level",
+]
+
+
+def simulate_planet(
+    config: SimulationConfig,
+    split: str,
+    planet_id: int,
+    planet_folder: str | Path,
+    truth_path: str | Path,
+) -> None:
+    """Write one planet's raw folder and its truth record (labels and noise floor)."""
+    planet = draw_planet(config, planet_id, split)
+    write_planet(config, planet, Path(planet_folder))
+    write_planet_truth(truth_path, planet, noise_floor(config, planet))
+
+
+def simulate_dataset(config: SimulationConfig, root: str | Path, truth_dir: str | Path) -> None:
+    """Write a whole raw root and its truth tables in one process (the non-Snakemake path)."""
+    root, truth_dir = Path(root), Path(truth_dir)
+    write_top_level(config, root, truth_dir)
+    records = []
+    for split, ids in planet_ids(config).items():
+        for planet_id in ids:
+            record = truth_dir / "planets" / split / f"{planet_id}.json"
+            simulate_planet(config, split, planet_id, root / split / str(planet_id), record)
+            records.append(record)
+    write_noise_floor_table(records, truth_dir / "noise_floor.csv")

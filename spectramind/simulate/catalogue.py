@@ -1,0 +1,111 @@
+"""The top-level files of a simulated raw root, and the truth tables kept beside it.
+
+Kaggle layout: adc_info.csv, axis_info.parquet, wavelengths.csv, train.csv,
+train_star_info.csv, test_star_info.csv, sample_submission.csv. Truth (never in the
+Kaggle layout): test_labels.csv, params.csv and, gathered from the planet jobs,
+noise_floor.csv.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spectramind.atomic import write_csv_atomic, write_json_atomic, write_parquet_atomic
+from spectramind.io.tables import sigma_columns, target_columns
+from spectramind.simulate.config import SimulationConfig
+from spectramind.simulate.constants import ADC_GAIN, ADC_OFFSET
+from spectramind.simulate.planet import true_depths
+from spectramind.simulate.population import PlanetTruth, draw_population
+from spectramind.simulate.timing import axis_info_table
+from spectramind.simulate.wavelengths import target_wavelengths
+
+SAMPLE_SIGMA = 1e-3
+
+
+def labels_table(planets: Iterable[PlanetTruth]) -> pd.DataFrame:
+    """planet_id, wl_1..wl_283 with the true depths."""
+    planets = list(planets)
+    depths = np.array([true_depths(p) for p in planets]).reshape(len(planets), -1)
+    table = pd.DataFrame(depths, columns=target_columns())
+    table.insert(0, "planet_id", [p.planet_id for p in planets])
+    return table
+
+
+def star_info_table(planets: Iterable[PlanetTruth], float_ids: bool) -> pd.DataFrame:
+    """planet_id, Rs, Ms, Ts, Mp, e, P, sma, i; the public test copy writes ids as floats."""
+    planets = list(planets)
+    table = pd.DataFrame([p.star_info_row() for p in planets])
+    ids = [float(p.planet_id) if float_ids else p.planet_id for p in planets]
+    table.insert(0, "planet_id", ids)
+    return table
+
+
+def sample_submission_table(test: list[PlanetTruth], mean_depth: float) -> pd.DataFrame:
+    """One row per test planet: a constant depth and sigma, in the submission column order."""
+    values = np.concatenate(
+        [np.full(len(target_columns()), mean_depth), np.full(len(sigma_columns()), SAMPLE_SIGMA)]
+    )
+    table = pd.DataFrame(
+        np.tile(values, (len(test), 1)), columns=target_columns() + sigma_columns()
+    )
+    table.insert(0, "planet_id", [p.planet_id for p in test])
+    return table
+
+
+def write_top_level(config: SimulationConfig, root: str | Path, truth_dir: str | Path) -> None:
+    """Write every top-level Kaggle file of ``root`` and the cheap truth tables."""
+    root, truth_dir = Path(root), Path(truth_dir)
+    planets = draw_population(config)
+    train = [p for p in planets if p.split == "train"]
+    test = [p for p in planets if p.split == "test"]
+    train_labels = labels_table(train)
+    mean_depth = float(train_labels[target_columns()].to_numpy().mean()) if train else 0.02
+    write_csv_atomic(
+        root / "adc_info.csv",
+        pd.DataFrame(
+            [
+                {
+                    "FGS1_adc_offset": ADC_OFFSET,
+                    "FGS1_adc_gain": ADC_GAIN,
+                    "AIRS-CH0_adc_offset": ADC_OFFSET,
+                    "AIRS-CH0_adc_gain": ADC_GAIN,
+                }
+            ]
+        ),
+    )
+    write_parquet_atomic(root / "axis_info.parquet", axis_info_table(config))
+    write_csv_atomic(
+        root / "wavelengths.csv", pd.DataFrame([target_wavelengths()], columns=target_columns())
+    )
+    write_csv_atomic(root / "train.csv", train_labels)
+    write_csv_atomic(root / "train_star_info.csv", star_info_table(train, float_ids=False))
+    write_csv_atomic(root / "test_star_info.csv", star_info_table(test, float_ids=True))
+    write_csv_atomic(root / "sample_submission.csv", sample_submission_table(test, mean_depth))
+    write_csv_atomic(truth_dir / "test_labels.csv", labels_table(test))
+    write_csv_atomic(truth_dir / "params.csv", pd.DataFrame([p.flat_record() for p in planets]))
+
+
+def write_planet_truth(path: str | Path, planet: PlanetTruth, noise_floor: np.ndarray) -> None:
+    """Per-planet truth record (JSON): split, labels and Cramer-Rao noise floor."""
+    record = {
+        "planet_id": planet.planet_id,
+        "split": planet.split,
+        "depth": true_depths(planet).tolist(),
+        "noise_floor": np.asarray(noise_floor).tolist(),
+    }
+    write_json_atomic(path, record)
+
+
+def write_noise_floor_table(records: Iterable[str | Path], out: str | Path) -> None:
+    """Gather per-planet truth records into noise_floor.csv (planet_id, wl_1..wl_283)."""
+    rows = []
+    for path in records:
+        record = json.loads(Path(path).read_text())
+        rows.append([record["planet_id"], *record["noise_floor"]])
+    table = pd.DataFrame(rows, columns=["planet_id", *target_columns()])
+    write_csv_atomic(out, table.sort_values("planet_id"))

@@ -1,0 +1,45 @@
+"""The glue every scripts/ adapter uses: log to the rule's log file and write its manifest."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from spectramind.provenance import write_manifest
+
+log = logging.getLogger("spectramind")
+
+
+@contextmanager
+def rule_job(smk: Any) -> Iterator[None]:
+    """Run the body of a Snakemake script: logging goes to ``log[0]``; on success the
+    ``manifest`` output gets the run's provenance, hashing every other output."""
+    handler = logging.FileHandler(smk.log[0], mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    start = time.perf_counter()
+    try:
+        log.info("rule %s started, wildcards %s", smk.rule, dict(smk.wildcards))
+        yield
+        outputs = [path for name, path in smk.output.items() if name != "manifest"]
+        seconds = time.perf_counter() - start
+        write_manifest(
+            smk.output.manifest,
+            rule=smk.rule,
+            outputs=outputs,
+            config=smk.config,
+            wildcards=dict(smk.wildcards),
+            seconds=seconds,
+        )
+        log.info("rule %s finished in %.2f s", smk.rule, seconds)
+    except Exception:
+        log.exception("rule %s failed", smk.rule)
+        raise
+    finally:
+        root.removeHandler(handler)
+        handler.close()
