@@ -52,7 +52,9 @@ def _copy_batch(path: Path, batch: pa.RecordBatch, out: np.ndarray) -> None:
     """Copy a record batch column by column into the 2-D view ``out`` (rows, columns)."""
     for j, column in enumerate(batch.columns):
         if column.null_count:
-            raise RawDataError(path, f"column {j} holds {column.null_count} missing values")
+            raise RawDataError(
+                path, f"column {j} holds {column.null_count} missing (null or NaN) values"
+            )
         out[:, j] = column.to_numpy(zero_copy_only=False)
 
 
@@ -145,6 +147,8 @@ def read_frame_table(
     out = np.empty(shape, dtype=dtypes[0].to_pandas_dtype())
     for j, column in enumerate(table.columns):
         if column.null_count:
-            raise RawDataError(path, f"column {j} holds {column.null_count} missing values")
+            raise RawDataError(
+                path, f"column {j} holds {column.null_count} missing (null or NaN) values"
+            )
         out[:, j] = column.to_numpy()
     return out

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from spectramind.atomic import write_csv_atomic, write_json_atomic, write_parquet_atomic
+from spectramind.io.layout import N_TARGETS
 from spectramind.io.tables import sigma_columns, target_columns
 from spectramind.simulate.config import SimulationConfig
 from spectramind.simulate.constants import ADC_GAIN, ADC_OFFSET
@@ -30,7 +31,7 @@ SAMPLE_SIGMA = 1e-3
 def labels_table(planets: Iterable[PlanetTruth]) -> pd.DataFrame:
     """planet_id, wl_1..wl_283 with the true depths."""
     planets = list(planets)
-    depths = np.array([true_depths(p) for p in planets]).reshape(len(planets), -1)
+    depths = np.array([true_depths(p) for p in planets]).reshape(len(planets), N_TARGETS)
     table = pd.DataFrame(depths, columns=target_columns())
     table.insert(0, "planet_id", [p.planet_id for p in planets])
     return table

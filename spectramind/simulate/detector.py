@@ -42,8 +42,11 @@ class Detector:
 def draw_detector(rng: np.random.Generator, instrument: str) -> Detector:
     """Draw calibration maps with the real medians, spreads and bad-pixel fractions."""
     shape = frame_shape(instrument)
-    hot = rng.random(shape) < HOT_FRACTION
-    dead = (rng.random(shape) < DEAD_FRACTION) & ~hot
+    n_pixels = shape[0] * shape[1]
+    bad = rng.permutation(n_pixels)
+    n_hot, n_dead = round(HOT_FRACTION * n_pixels), round(DEAD_FRACTION * n_pixels)
+    hot = np.isin(np.arange(n_pixels), bad[:n_hot]).reshape(shape)
+    dead = np.isin(np.arange(n_pixels), bad[n_hot : n_hot + n_dead]).reshape(shape)
     dark = 0.006 * np.exp(rng.normal(0.0, 0.2, shape))
     dark[hot] = np.exp(rng.uniform(np.log(0.05), np.log(12.0), hot.sum()))
     flat = np.clip(rng.normal(1.01, 0.03, shape), 0.89, 1.11)

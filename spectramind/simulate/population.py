@@ -119,7 +119,7 @@ def _draw_star_and_orbit(rng: np.random.Generator) -> dict[str, float]:
     while True:
         ms = rng.uniform(*STAR_RANGES["Ms"])
         rs = ms**0.9 * np.exp(rng.normal(0.0, 0.25))
-        ts = 5772.0 * ms**0.5 * np.exp(rng.normal(0.0, 0.05))
+        ts = 5600.0 * ms**0.45 * np.exp(rng.normal(0.0, 0.05))
         period = rng.uniform(*STAR_RANGES["P"])
         sma = (ms * (period / DAYS_PER_YEAR) ** 2) ** (1 / 3) * R_SUN_PER_AU / rs
         b = rng.uniform(0.0, MAX_IMPACT_PARAMETER)

@@ -15,11 +15,11 @@ from spectramind.simulate.systematics import AIRS_PIXELS_PER_FGS1_PIXEL
 from spectramind.simulate.wavelengths import airs_column_wavelengths
 
 BACKGROUND_E_PER_S = {"FGS1": 5.0, "AIRS-CH0": 2.0}
-FGS1_PSF_SIGMA_PX = 1.25
+FGS1_PSF_SIGMA_PX = 1.15
 FGS1_CENTRE_XY = (15.6, 16.2)
 AIRS_TRACE_ROW = 15.8
 AIRS_TRACE_TILT_ROWS = 0.6
-AIRS_CORE_SIGMA_ROWS_AT_2UM = 1.0
+AIRS_CORE_SIGMA_ROWS_AT_2UM = 0.7
 AIRS_HALO_FRACTION = 0.03
 AIRS_HALO_SIGMA_ROWS = 5.0
 

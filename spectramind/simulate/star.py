@@ -1,6 +1,6 @@
 """Stellar photon rates per instrument channel: a blackbody through each channel's throughput.
 
-Absolute levels are pinned to the real data: a reference star (5500 K, brightness 1) gives the
+Absolute levels are pinned to the real data: a reference star (5800 K, brightness 1) gives the
 observed 1.6e7 e- per AIRS CDS pair (282 science columns) and 2.2e5 e- per FGS1 pair. Other
 stars keep the blackbody colour between the two instruments.
 """
@@ -13,7 +13,7 @@ from spectramind.simulate.constants import AIRS_CROP, INTEGRATION_S, REAL_COUNTS
 from spectramind.simulate.wavelengths import airs_column_wavelengths
 
 HC_OVER_K_UM_K = 14387.77
-REFERENCE_TEMPERATURE_K = 5500.0
+REFERENCE_TEMPERATURE_K = 5800.0
 FGS1_BAND_UM = (0.6, 0.8)
 
 

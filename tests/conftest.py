@@ -1,0 +1,30 @@
+"""Shared fixtures: one small simulated raw root per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spectramind.simulate import SimulationConfig, simulate_dataset
+
+# Small but complete: both splits, planets with one and with two visits.
+SMALL = SimulationConfig(seed=3, n_train=3, n_test=2, cadence=50, second_visit_fraction=0.5)
+
+
+@pytest.fixture(scope="session")
+def small_config() -> SimulationConfig:
+    return SMALL
+
+
+@pytest.fixture(scope="session")
+def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated raw root (Kaggle layout) with its truth folder beside it."""
+    base = tmp_path_factory.mktemp("sim")
+    simulate_dataset(SMALL, base / "raw", base / "truth")
+    return base / "raw"
+
+
+@pytest.fixture(scope="session")
+def small_truth(small_root: Path) -> Path:
+    return small_root.parent / "truth"
