@@ -86,7 +86,8 @@ def measured_signal(detector: Detector, linear: np.ndarray) -> np.ndarray:
     """Invert the linear_corr polynomial: the measured value m with P(m) = ``linear``.
 
     Newton's method from m = linear; the polynomial is monotonic and within a few per cent of
-    the identity over the full well, so two steps reach the precision of the input's dtype.
+    the identity over the full well, so two steps land within 0.05 e- of the root even at
+    full well, far below one ADC step (2.3 e-).
     """
     coeffs = detector.linear_corr.astype(linear.dtype)
     measured = linear.copy()

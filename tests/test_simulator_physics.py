@@ -1,0 +1,140 @@
+"""The simulator's physics pieces against independent expectations."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import batman
+import numpy as np
+import pytest
+
+from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
+from spectramind.simulate.constants import DEPTH_RANGE, FEATURE_AMPLITUDE_PPM, STAR_RANGES
+from spectramind.simulate.detector import draw_detector, measured_signal, read_out
+from spectramind.simulate.exposure import expose_pairs
+from spectramind.simulate.population import draw_population
+from spectramind.simulate.spectrum import BANDS, depth_spectrum, limb_darkening
+from spectramind.simulate.transit import light_curves
+from spectramind.simulate.wavelengths import target_wavelengths
+
+POPULATION = draw_population(SimulationConfig(seed=11, n_train=150, n_test=50, cadence=50))
+
+
+def test_population_stays_inside_the_real_ranges():
+    for name in ("Rs", "Ms", "Ts", "Mp", "P"):
+        values = np.array([getattr(p, name) for p in POPULATION])
+        lo, hi = STAR_RANGES[name]
+        assert values.min() >= lo and values.max() <= hi, name
+    sma = np.array([p.sma_catalogue for p in POPULATION])
+    inc = np.array([p.i_catalogue for p in POPULATION])
+    assert sma.min() >= STAR_RANGES["sma"][0] and sma.max() <= STAR_RANGES["sma"][1]
+    assert inc.min() >= STAR_RANGES["i"][0] and inc.max() <= 90.0
+    assert all(p.impact_parameter < 1.0 for p in POPULATION)  # every planet transits
+
+
+def test_transit_durations_match_the_real_distribution():
+    """T14 median ~3.9 h, 5-95 % 2.5..6.1 h (FORMAT.md), within 25 %."""
+    durations = []
+    for p in POPULATION:
+        k = np.sqrt(p.base_depth)
+        b = p.impact_parameter
+        sin_i = np.sin(np.radians(p.inclination))
+        arg = np.sqrt((1 + k) ** 2 - b**2) / (p.sma * sin_i)
+        durations.append(p.P * 24 / np.pi * np.arcsin(arg))
+    q5, q50, q95 = np.percentile(durations, [5, 50, 95])
+    assert q50 == pytest.approx(3.9, rel=0.25)
+    assert q5 == pytest.approx(2.5, rel=0.25) and q95 == pytest.approx(6.1, rel=0.25)
+
+
+def test_second_visits_are_about_ten_percent():
+    share = np.mean([len(p.visits) == 2 for p in POPULATION])
+    assert 0.05 <= share <= 0.16
+
+
+def test_depth_spectra_have_real_ranges_and_feature_sizes():
+    wl = target_wavelengths()
+    spectra = np.array([depth_spectrum(p, wl) for p in POPULATION])
+    assert spectra.min() > DEPTH_RANGE[0] - 3e-4 and spectra.max() < DEPTH_RANGE[1] + 3e-4
+    clear = [p.cloud_opacity == 0 for p in POPULATION]
+    ptp = np.ptp(spectra, axis=1) * 1e6
+    assert ptp[clear].min() >= 0.5 * FEATURE_AMPLITUDE_PPM[0]
+    assert ptp.max() <= FEATURE_AMPLITUDE_PPM[1] * 1.01
+    # Clouds flatten: cloudy planets have smaller features on average.
+    assert ptp[~np.array(clear)].mean() < ptp[clear].mean()
+
+
+def test_strong_band_shows_up_where_it_should():
+    """A planet rich in CO2 only has its deepest AIRS feature near the CO2 bands."""
+    planet = draw_planet(SimulationConfig(seed=1), 1, "train")
+    co2_only = replace(planet, abundances=(1e-4, 1.0, 1e-4, 1e-4), cloud_opacity=0.0)
+    wl = np.linspace(1.95, 3.9, 500)
+    spectrum = depth_spectrum(co2_only, wl)
+    peak = wl[np.argmax(spectrum)]
+    centres = [c for c, _, _ in BANDS["CO2"]]
+    assert min(abs(peak - c) for c in centres + [3.9]) < 0.1
+
+
+def test_light_curves_come_from_batman_with_chromatic_limb_darkening():
+    planet = POPULATION[0]
+    t = np.linspace(0, 7.5, 2000)
+    wl = np.array([0.7, 3.0])
+    curves = light_curves(planet, 3.75, t, wl)
+    params = batman.TransitParams()
+    params.t0, params.per, params.a = 3.75, planet.P * 24, planet.sma
+    params.inc, params.ecc, params.w = planet.inclination, 0.0, 90.0
+    params.rp = float(np.sqrt(depth_spectrum(planet, wl)[1]))
+    params.limb_dark = "quadratic"
+    u1, u2 = limb_darkening(wl, planet.Ts)
+    params.u = [u1[1], u2[1]]
+    np.testing.assert_allclose(curves[:, 1], batman.TransitModel(params, t).light_curve(params))
+    # Central transit: limb darkening deepens the centre, more so in the visible.
+    central = replace(planet, inclination=90.0)
+    depth_ratio = (1 - light_curves(central, 3.75, t, wl).min(axis=0)) / depth_spectrum(
+        central, wl
+    )
+    assert depth_ratio[0] > depth_ratio[1] > 1.0
+
+
+def test_linear_corr_inverts_the_simulated_response():
+    """Applying linear_corr (as the organisers' chain does) recovers the linear signal."""
+    detector = draw_detector(np.random.default_rng(0), "AIRS-CH0")
+    linear = np.random.default_rng(1).uniform(-300, 9.5e4, (4, 32, 356))
+    for dtype, tol in ((np.float64, 0.05), (np.float32, 0.05)):
+        measured = measured_signal(detector, linear.astype(dtype)).astype(np.float64)
+        recovered = np.polynomial.polynomial.polyval(measured, detector.linear_corr, tensor=False)
+        assert np.abs(recovered - linear).max() < tol
+    # The response is really non-linear: ~2 % low at 60000 e-.
+    m = measured_signal(detector, np.full((1, 32, 356), 6e4))
+    assert 0.01 < 1 - np.median(m) / 6e4 < 0.05
+
+
+def test_readout_adc_and_cds_levels():
+    """Charge -> raw -> (raw / gain + offset) -> linear_corr returns the charge to read noise."""
+    rng = np.random.default_rng(5)
+    detector = draw_detector(rng, "FGS1")
+    rates = np.full((2000, 32, 32), 2.0e4)
+    short, long = expose_pairs(rates, 0.1, rng)
+    raw_short, raw_long = read_out(detector, short, rng), read_out(detector, long, rng)
+    to_e = lambda raw: np.polynomial.polynomial.polyval(  # noqa: E731
+        raw / 0.4369 - 1000.0, detector.linear_corr, tensor=False
+    )
+    cds = to_e(raw_long) - to_e(raw_short)
+    live = ~detector.dead
+    assert np.median(cds[:, live]) == pytest.approx(2.0e4 * 0.1, rel=0.01)
+    ratio = np.median(to_e(raw_long)[:, live] - detector.pedestal[live]) / np.median(
+        to_e(raw_short)[:, live] - detector.pedestal[live]
+    )
+    assert ratio == pytest.approx(2.0, rel=0.02)  # FGS1 long/short ratio, FORMAT.md
+    # CDS scatter = shot noise of the integration plus two reads of read noise.
+    expected = np.sqrt(2.0e3 + 2 * detector.read[live] ** 2 + 1 / 0.4369**2 / 6)
+    measured = cds[:, live].std(axis=0)
+    assert np.median(measured / expected) == pytest.approx(1.0, abs=0.05)
+
+
+def test_planet_ids_are_distinct_and_deterministic():
+    config = SimulationConfig(seed=9, n_train=40, n_test=30)
+    ids = planet_ids(config)
+    flat = ids["train"] + ids["test"]
+    assert len(set(flat)) == 70 and max(flat) < 2**32
+    assert planet_ids(config) == ids
+    assert planet_ids(SimulationConfig(seed=10, n_train=40, n_test=30)) != ids
