@@ -10,11 +10,11 @@ rule check_raw:
         manifest="results/manifests/check_raw/{split}/{planet_id}.json",
     log:
         "results/logs/check_raw/{split}/{planet_id}.log",
+    conda:
+        "../envs/io.yaml"
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/io.yaml"
     script:
         "../scripts/check_raw.py"
 

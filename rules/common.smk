@@ -5,7 +5,6 @@ from snakemake.utils import validate
 from spectramind.io import discover_planets
 from spectramind.simulate import SimulationConfig, planet_ids
 
-
 validate(config, schema="../config/schema.yaml")
 
 SIMULATED_RAW = "results/raw"

@@ -13,13 +13,14 @@ rule simulate_top_level:
         test_labels=f"{TRUTH}/test_labels.csv",
         params=f"{TRUTH}/params.csv",
         manifest="results/manifests/simulate_top_level.json",
+    log:
+        "results/logs/simulate_top_level.log",
+    localrule: True
+    conda:
+        "../envs/simulate.yaml"
     params:
         seed=config["seed"],
         simulation=config["simulation"],
-    log:
-        "results/logs/simulate_top_level.log",
-    conda:
-        "../envs/simulate.yaml"
     script:
         "../scripts/simulate_top_level.py"
 
@@ -29,18 +30,18 @@ rule simulate_planet:
         planet=directory(f"{SIMULATED_RAW}/{{split}}/{{planet_id}}"),
         truth=f"{TRUTH}/planets/{{split}}/{{planet_id}}.json",
         manifest="results/manifests/simulate_planet/{split}/{planet_id}.json",
-    params:
-        seed=config["seed"],
-        simulation=config["simulation"],
     log:
         "results/logs/simulate_planet/{split}/{planet_id}.log",
     benchmark:
         "results/benchmarks/simulate_planet/{split}/{planet_id}.tsv"
+    conda:
+        "../envs/simulate.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/simulate.yaml"
+    params:
+        seed=config["seed"],
+        simulation=config["simulation"],
     script:
         "../scripts/simulate_planet.py"
 

@@ -73,8 +73,9 @@ def test_manifest_records_config_commit_versions_and_hashes(tmp_path):
     # The hash depends on content only, not key order.
     reordered = {"simulation": {"cadence": 10}, "seed": 1}
     assert provenance.config_hash(reordered) == manifest["config_sha256"]
-    assert provenance.config_hash({"seed": 2, "simulation": {"cadence": 10}}) != (
-        manifest["config_sha256"]
+    assert (
+        provenance.config_hash({"seed": 2, "simulation": {"cadence": 10}})
+        != (manifest["config_sha256"])
     )
 
 

@@ -89,9 +89,7 @@ def test_light_curves_come_from_batman_with_chromatic_limb_darkening():
     np.testing.assert_allclose(curves[:, 1], batman.TransitModel(params, t).light_curve(params))
     # Central transit: limb darkening deepens the centre, more so in the visible.
     central = replace(planet, inclination=90.0)
-    depth_ratio = (1 - light_curves(central, 3.75, t, wl).min(axis=0)) / depth_spectrum(
-        central, wl
-    )
+    depth_ratio = (1 - light_curves(central, 3.75, t, wl).min(axis=0)) / depth_spectrum(central, wl)
     assert depth_ratio[0] > depth_ratio[1] > 1.0
 
 

@@ -12,7 +12,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-SMALL_CONFIG = "simulation:\n  n_train: 2\n  n_test: 2\n  cadence: 50\n  second_visit_fraction: 0.5\n"
+SMALL_CONFIG = """\
+simulation:
+  n_train: 2
+  n_test: 2
+  cadence: 50
+  second_visit_fraction: 0.5
+"""
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,55 @@
+"""Static checks of what users install: pinned pyproject, conda envs agreeing with it."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
+
+
+def pyproject_pins() -> dict[str, str]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + project["optional-dependencies"]["dev"]
+    pins = {}
+    for requirement in requirements:
+        name, _, pinned = requirement.partition("==")
+        assert pinned, f"pyproject.toml: {requirement!r} is not pinned with =="
+        pins[name.lower()] = pinned
+    return pins
+
+
+def test_torch_is_pinned_to_the_cpu_build_on_disk():
+    assert pyproject_pins()["torch"] == "2.13.0"
+
+
+@pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda p: p.name)
+def test_conda_env_is_pinned_and_agrees_with_pyproject(env_file):
+    env = yaml.safe_load(env_file.read_text())
+    assert env["channels"][0] == "conda-forge"
+    pins = pyproject_pins()
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    for dependency in conda:
+        name, _, pinned = dependency.partition("=")
+        assert pinned, f"{env_file.name}: {dependency!r} is not pinned"
+        if name.lower() in pins:
+            assert pinned == pins[name.lower()], f"{env_file.name}: {name} {pinned} != pyproject"
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "--editable=.." in pip  # the rules import the spectramind package itself
+
+
+def test_every_rule_names_an_existing_conda_env_and_a_log():
+    for smk in (REPO / "rules").glob("*.smk"):
+        text = smk.read_text()
+        rules = re.findall(r"^rule (\w+):", text, flags=re.M)
+        envs = re.findall(r'conda:\s*\n\s*"\.\./(envs/[\w.]+)"', text)
+        logs = re.findall(r"^    log:", text, flags=re.M)
+        assert len(envs) == len(rules), f"{smk.name}: a rule without conda:"
+        assert len(logs) == len(rules), f"{smk.name}: a rule without log:"
+        for env in envs:
+            assert (REPO / env).is_file(), f"{smk.name}: {env} does not exist"
