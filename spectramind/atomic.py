@@ -4,41 +4,40 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 
-def temporary_sibling(path: str | Path) -> Path:
-    """A hidden name next to ``path`` (same filesystem, so the final rename is atomic)."""
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """Yield a hidden sibling of ``path`` to write to; it becomes ``path`` only on success.
+
+    The sibling lives on the same filesystem, so the final rename is atomic.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_csv_atomic(path: str | Path, frame: pd.DataFrame) -> None:
-    tmp = temporary_sibling(path)
-    try:
+    with atomic_output(path) as tmp:
         frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_parquet_atomic(path: str | Path, frame: pd.DataFrame) -> None:
-    tmp = temporary_sibling(path)
-    try:
+    with atomic_output(path) as tmp:
         frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_json_atomic(path: str | Path, data: Any) -> None:
-    tmp = temporary_sibling(path)
-    try:
+    with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

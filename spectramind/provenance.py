@@ -33,6 +33,7 @@ TRACKED_PACKAGES = (
     "snakemake",
 )
 HASH_BLOCK = 1 << 22
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -59,25 +60,18 @@ def sha256_outputs(paths: Iterable[str | Path]) -> dict[str, str]:
     return hashes
 
 
-def git_commit(directory: str | Path = ".") -> str:
-    """Commit of the checkout that ran, with '+dirty' if it had local changes; 'unknown' off git."""
+def git_commit(directory: str | Path = PACKAGE_DIR) -> str:
+    """Commit of the spectramind checkout that ran, '+dirty' with local changes, or 'unknown'
+    (e.g. an installed copy on Kaggle)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=directory, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{commit}+dirty" if dirty else commit

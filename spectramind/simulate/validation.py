@@ -15,6 +15,7 @@ from scipy.ndimage import median_filter
 
 from spectramind.io import (
     calibration_dir,
+    discover_planets,
     read_adc_info,
     read_axis_info,
     read_calibration,
@@ -106,3 +107,14 @@ def measure_visit(
             )
         )
     return stats
+
+
+def measure_root(root: str | Path, split: str = "train", cadence: int = 1) -> dict[str, float]:
+    """Median over the planets of ``split`` of every ``measure_visit`` statistic (visit 0)."""
+    per_planet = []
+    for planet_id in discover_planets(root, split):
+        stats: dict[str, float] = {}
+        for instrument in ("FGS1", "AIRS-CH0"):
+            stats.update(measure_visit(root, split, planet_id, instrument, 0, cadence))
+        per_planet.append(stats)
+    return {key: float(np.median([s[key] for s in per_planet])) for key in per_planet[0]}
