@@ -13,7 +13,7 @@ rule check_raw:
     conda:
         "../envs/io.yaml"
     resources:
-        mem_mb=1000,
+        mem_mb=check_raw_mem_mb,
         runtime=10,
     script:
         "../scripts/check_raw.py"

@@ -51,6 +51,19 @@ def per_planet(pattern):
     ]
 
 
+def simulate_planet_runtime(wildcards, attempt):
+    """Minutes for one simulated planet: ~1.5 min per visit at full size, less when sparser."""
+    return attempt * max(2, int(3 * 2 / config["simulation"]["cadence"]) + 2)
+
+
+def check_raw_mem_mb(wildcards, input, attempt):
+    """Signals are streamed, but a parquet row group is decoded whole: allow 3x the largest
+    signal file of the planet."""
+    signals = Path(input.planet).glob("*_signal_*.parquet")
+    largest = max((path.stat().st_size for path in signals), default=0)
+    return attempt * (500 + 3 * largest // 1_000_000)
+
+
 def get_final_output():
     outputs = ["results/inventory/inventory.csv"]
     if SIMULATING:

@@ -38,7 +38,7 @@ rule simulate_planet:
         "../envs/simulate.yaml"
     resources:
         mem_mb=2000,
-        runtime=10,
+        runtime=simulate_planet_runtime,
     params:
         seed=config["seed"],
         simulation=config["simulation"],

@@ -7,6 +7,7 @@ half-way through calibration.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from spectramind.io.calibration import read_calibration
 from spectramind.io.frames import iter_signal_chunks
 from spectramind.io.layout import INSTRUMENTS, calibration_dir, discover_visits, signal_path
 from spectramind.io.tables import AxisInfo, read_axis_info
+
+log = logging.getLogger(__name__)
 
 
 def summarise_visit(
@@ -33,6 +36,7 @@ def summarise_visit(
         lo, hi = min(lo, int(frames.min())), max(hi, int(frames.max()))
         read += len(frames)
     calib = read_calibration(calibration_dir(root, split, planet_id, instrument, visit), instrument)
+    log.info("%s visit %d: %d frames, raw %d..%d", instrument, visit, read, lo, hi)
     return {
         "instrument": instrument,
         "visit": visit,

@@ -8,7 +8,10 @@ Typical use::
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import numpy as np
 
 from spectramind.simulate.catalogue import (
     write_noise_floor_table,
@@ -18,6 +21,8 @@ from spectramind.simulate.catalogue import (
 from spectramind.simulate.config import SimulationConfig
 from spectramind.simulate.planet import noise_floor, write_planet
 from spectramind.simulate.population import PlanetTruth, draw_planet, planet_ids
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "PlanetTruth",
@@ -40,8 +45,24 @@ def simulate_planet(
 ) -> None:
     """Write one planet's raw folder and its truth record (labels and noise floor)."""
     planet = draw_planet(config, planet_id, split)
+    log.info(
+        "planet %s (%s): Ts %.0f K, depth %.5f, b %.2f, %d visit(s), cadence %d",
+        planet_id,
+        split,
+        planet.Ts,
+        planet.base_depth,
+        planet.impact_parameter,
+        len(planet.visits),
+        config.cadence,
+    )
     write_planet(config, planet, Path(planet_folder))
-    write_planet_truth(truth_path, planet, noise_floor(config, planet))
+    floor = noise_floor(config, planet)
+    log.info(
+        "noise floor: FGS1 %.1f ppm, AIRS median %.1f ppm",
+        floor[0] * 1e6,
+        float(np.median(floor[1:])) * 1e6,
+    )
+    write_planet_truth(truth_path, planet, floor)
 
 
 def simulate_dataset(config: SimulationConfig, root: str | Path, truth_dir: str | Path) -> None:
