@@ -29,7 +29,7 @@ from spectramind.simulate.transit import light_curves
 from spectramind.simulate.wavelengths import airs_column_wavelengths, target_wavelengths
 from spectramind.simulate.writer import atomic_directory, write_frame_stream, write_frame_table
 
-CHUNK_PAIRS = {"FGS1": 512, "AIRS-CH0": 64}
+CHUNK_PAIRS = {"FGS1": 64, "AIRS-CH0": 16}
 ROW_GROUP_FRAMES = {"FGS1": 16384, "AIRS-CH0": 2048}
 INSTRUMENT_KEY = {"FGS1": 0, "AIRS-CH0": 1}
 
