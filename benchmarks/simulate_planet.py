@@ -34,29 +34,36 @@ def write_only(planet_folder: Path, out: Path) -> float:
     """Seconds to write the very same frames again through the same writer (the I/O floor)."""
     out.mkdir(parents=True, exist_ok=True)
     frames = {
-        instrument: read_signal(planet_folder / f"{instrument}_signal_0.parquet", instrument)
+        (instrument, path.name): read_signal(path, instrument)
         for instrument in INSTRUMENTS
+        for path in sorted(planet_folder.glob(f"{instrument}_signal_*.parquet"))
     }
     start = time.perf_counter()
-    for instrument, data in frames.items():
+    for (instrument, name), data in frames.items():
         rows, cols = frame_shape(instrument)
         step = ROW_GROUP_FRAMES[instrument]
         chunks = (data[s : s + step] for s in range(0, len(data), step))
-        write_frame_stream(out / f"{instrument}.parquet", rows * cols, chunks, step)
+        write_frame_stream(out / name, rows * cols, chunks, step)
     return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cadence", type=int, default=1)
+    parser.add_argument("--visits", type=int, choices=(1, 2), default=1)
     parser.add_argument("--out", type=Path, default=Path("/tmp/spectramind-bench"))
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     config = SimulationConfig(
-        seed=1, n_train=1, n_test=0, cadence=args.cadence, second_visit_fraction=0.0
+        seed=1,
+        n_train=1,
+        n_test=0,
+        cadence=args.cadence,
+        second_visit_fraction=float(args.visits == 2),
     )
     planet = draw_population(config)[0]
+    assert len(planet.visits) == args.visits
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
     start = time.perf_counter()
@@ -64,9 +71,11 @@ def main() -> None:
     simulate_s = time.perf_counter() - start
     reference_s = write_only(args.out / "planet", args.out / "reference")
     size = folder_size(args.out / "planet")
-    raw = sum(2 * config.n_pairs(i) * np.prod(frame_shape(i)) * 2 for i in INSTRUMENTS)
+    visit_bytes = sum(2 * config.n_pairs(i) * np.prod(frame_shape(i)) * 2 for i in INSTRUMENTS)
+    raw = args.visits * visit_bytes
     print(
-        f"cadence {args.cadence}: one visit, FGS1 {2 * config.n_pairs('FGS1')} frames, "
+        f"cadence {args.cadence}: {args.visits} visit(s) of "
+        f"FGS1 {2 * config.n_pairs('FGS1')} frames, "
         f"AIRS-CH0 {2 * config.n_pairs('AIRS-CH0')} frames, one core"
     )
     print(f"{'simulate + write planet':32s} {simulate_s:8.1f} s")
