@@ -53,3 +53,17 @@ def test_every_rule_names_an_existing_conda_env_and_a_log():
         assert len(logs) == len(rules), f"{smk.name}: a rule without log:"
         for env in envs:
             assert (REPO / env).is_file(), f"{smk.name}: {env} does not exist"
+
+
+def test_slurm_profile_avoids_the_known_hangs():
+    """squeue status (sacct hangs without slurmdbd) and a CPU cap for grouped planet jobs."""
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    assert profile["executor"] == "slurm"
+    assert profile["slurm-status-command"] == "squeue"
+    assert isinstance(profile["cores"], int)
+    assert "simulate_planet=planet" in profile["groups"]
+
+
+def test_kaggle_profile_reads_the_competition_root():
+    profile = yaml.safe_load((REPO / "profiles/kaggle/config.yaml").read_text())
+    assert "raw_dir=/kaggle/input/ariel-data-challenge-2025" in profile["config"]
