@@ -1,0 +1,67 @@
+"""Which calibration steps run, with what parameters (the ``calibration:`` config block)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PAIR_PERIOD_S = {"FGS1": 0.4, "AIRS-CH0": 4.8}  # real pair spacing at full cadence
+READ_TIMES_S = {"FGS1": (0.1, 0.2)}  # dark-current exposure of short / long read (AIRS: axis_info)
+
+
+def _default_bins() -> dict[str, int]:
+    return {"FGS1": 360, "AIRS-CH0": 30}
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    """Switches and parameters of the chain ADC -> mask -> linearity -> dark -> CDS ->
+    cosmic rejection -> time binning -> flat field, all on by default.
+
+    time_bin: CDS pairs per bin at full cadence (the organisers' 360 FGS1 / 30 AIRS, both
+    144 s); sparser data keep the bin duration. Both instruments must bin the same duration
+    so their light curves share one time axis.
+    """
+
+    adc: bool = True
+    mask_dead: bool = True
+    mask_hot: bool = True
+    hot_sigma: float = 5.0
+    linearity: bool = True
+    dark: bool = True
+    cds: bool = True
+    cosmic: bool = True
+    cosmic_sigma: float = 5.0
+    time_bin: dict[str, int] = field(default_factory=_default_bins)
+    flat: bool = True
+    interpolate_masked: bool = True
+
+    def __post_init__(self) -> None:
+        seconds = {ins: n * PAIR_PERIOD_S[ins] for ins, n in self.time_bin.items()}
+        if set(seconds) != set(PAIR_PERIOD_S) or min(self.time_bin.values()) < 1:
+            raise ValueError(f"time_bin needs positive FGS1 and AIRS-CH0 entries: {self.time_bin}")
+        if abs(seconds["FGS1"] - seconds["AIRS-CH0"]) > 1e-9:
+            raise ValueError(
+                "time_bin must give both instruments the same bin duration "
+                f"(FGS1 {seconds['FGS1']:g} s vs AIRS-CH0 {seconds['AIRS-CH0']:g} s); "
+                "e.g. FGS1 = 12 x AIRS-CH0"
+            )
+        if self.hot_sigma <= 0 or self.cosmic_sigma <= 0:
+            raise ValueError("hot_sigma and cosmic_sigma must be positive")
+
+    @classmethod
+    def from_config(cls, block: dict[str, Any] | None) -> CalibrationOptions:
+        return cls(**(block or {}))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def pairs_per_bin(self, instrument: str, cadence: int) -> int:
+        """CDS pairs per time bin for data taken every ``cadence`` real pair periods.
+
+        The AIRS bin is rounded to whole pairs (at least one) and FGS1 follows it, so the
+        two instruments keep identical bin durations.
+        """
+        airs_pairs = max(1, round(self.time_bin["AIRS-CH0"] / cadence))
+        seconds = airs_pairs * PAIR_PERIOD_S["AIRS-CH0"]
+        return round(seconds / PAIR_PERIOD_S[instrument])

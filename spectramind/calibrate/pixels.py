@@ -1,0 +1,43 @@
+"""Bad pixels: which to mask, and how masked pixels are filled so sums stay unbiased."""
+
+from __future__ import annotations
+
+import numpy as np
+from astropy.stats import sigma_clip
+
+FLAG_DEAD, FLAG_HOT, FLAG_COSMIC = 1, 2, 4
+FLAG_MEANINGS = "dead hot cosmic_ray_replaced"
+
+
+def hot_pixels(dark: np.ndarray, sigma: float) -> np.ndarray:
+    """Hot pixels: outliers of an iterative ``sigma`` clip of the dark frame (astropy)."""
+    return np.asarray(sigma_clip(dark, sigma=sigma, maxiters=5).mask, dtype=bool)
+
+
+def fill_masked_along_columns(values: np.ndarray, variance: np.ndarray, masked: np.ndarray) -> None:
+    """Replace masked pixels (rows, columns mask) of (time, rows, columns) arrays in place by
+    linear interpolation between the nearest unmasked pixels of the same row.
+
+    Along a row the AIRS spectrum and the FGS1 PSF wing vary smoothly, so a sum over pixels
+    keeps its expectation; the variance is interpolated with the same weights.
+    """
+    n_cols = masked.shape[1]
+    columns = np.arange(n_cols)
+    for row in np.flatnonzero(masked.any(axis=1)):
+        good = columns[~masked[row]]
+        bad = columns[masked[row]]
+        if good.size == 0:
+            values[:, row, bad] = 0.0
+            variance[:, row, bad] = 0.0
+            continue
+        right = np.clip(np.searchsorted(good, bad), 0, good.size - 1)
+        left = np.clip(right - 1, 0, good.size - 1)
+        right = np.where(good[right] < bad, left, right)  # beyond the last good pixel
+        left = np.where(good[left] > bad, right, left)  # before the first good pixel
+        span = (good[right] - good[left]).astype(float)
+        w_right = np.where(span > 0, (bad - good[left]) / np.where(span > 0, span, 1), 0.5)
+        w_left = 1.0 - w_right
+        for array in (values, variance):
+            array[:, row, bad] = (
+                w_left * array[:, row, good[left]] + w_right * array[:, row, good[right]]
+            )
