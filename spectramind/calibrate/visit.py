@@ -172,15 +172,18 @@ def _dataset(
 ) -> xr.Dataset:
     dims = ("time", "row", "column")
     flags = np.array([FLAG_DEAD, FLAG_HOT, FLAG_COSMIC], np.uint8)
+    flux_attrs = {"units": "e-", "long_name": "CDS signal summed over the time bin"}
+    variance_attrs = {"units": "e-2", "long_name": "shot + read + dark variance of flux"}
+    mask_attrs = {"flag_masks": flags, "flag_meanings": FLAG_MEANINGS}
     dataset = xr.Dataset(
         {
-            "flux": (dims, flux.astype(np.float32), {"units": "e-", "long_name": "CDS signal summed over the time bin"}),
-            "variance": (dims, variance.astype(np.float32), {"units": "e-2", "long_name": "shot + read + dark variance of flux"}),
-            "mask": (dims, mask, {"flag_masks": flags, "flag_meanings": FLAG_MEANINGS}),
+            "flux": (dims, flux.astype(np.float32), flux_attrs),
+            "variance": (dims, variance.astype(np.float32), variance_attrs),
+            "mask": (dims, mask, mask_attrs),
         },
         coords=coords,
         attrs=attrs,
-    )  # fmt: skip
+    )
     dataset["time"].attrs = {"units": "h", "long_name": "bin centre since visit start"}
     if "wavelength" in dataset.coords:
         dataset["wavelength"].attrs = {"units": "um"}
