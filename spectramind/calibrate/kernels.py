@@ -45,6 +45,50 @@ def _pair_signal(
 
 
 @njit(cache=True, nogil=True)
+def difference_scale(
+    raw: np.ndarray,
+    col0: int,
+    inv_gain: float,
+    offset: float,
+    coeffs: np.ndarray,
+    dark_short: np.ndarray,
+    dark_long: np.ndarray,
+    short_weight: float,
+    out: np.ndarray,
+    mean: np.ndarray,
+) -> None:
+    """Empirical rms ``out`` (R, C) of the difference between consecutive pairs of ``raw``,
+    and the ``mean`` pair signal.
+
+    The rms includes whatever really varies from pair to pair (pointing jitter moving the
+    PSF across a pixel), not only photon and read noise. The plain rms, not a robust scale:
+    jitter's heavy tails must show, and the rare cosmic ray among thousands of pairs barely
+    moves it.
+    """
+    n_pairs = raw.shape[0] // 2
+    n_rows, n_cols = out.shape
+    previous = np.empty((n_rows, n_cols))
+    current = np.empty((n_rows, n_cols))
+    shot = np.empty((n_rows, n_cols))
+    out[:] = 0.0
+    mean[:] = 0.0
+    for k in range(n_pairs):
+        _pair_signal(
+            raw[2 * k], raw[2 * k + 1], col0, inv_gain, offset, coeffs, dark_short,
+            dark_long, short_weight, current, shot,
+        )  # fmt: skip
+        if k > 0:
+            for r in range(n_rows):
+                for c in range(n_cols):
+                    out[r, c] += (current[r, c] - previous[r, c]) ** 2
+        previous[:] = current
+        mean += current
+    mean /= max(n_pairs, 1)
+    if n_pairs > 1:
+        out[:] = np.sqrt(out / (n_pairs - 1))
+
+
+@njit(cache=True, nogil=True)
 def accumulate_bins(
     raw: np.ndarray,
     col0: int,
@@ -58,6 +102,7 @@ def accumulate_bins(
     pairs_per_bin: int,
     first_pair: int,
     cosmic_sigma: float,
+    testable: np.ndarray,
     history: np.ndarray,
     flux: np.ndarray,
     variance: np.ndarray,
@@ -72,8 +117,8 @@ def accumulate_bins(
     (first_pair + k) // pairs_per_bin.
 
     Cosmic rays (cosmic_sigma > 0): a pair exceeding both time neighbours by cosmic_sigma
-    times the noise of a difference is replaced by the neighbours' mean and counted in
-    ``cosmics``. ``history`` (3, R, C) carries the two previous pairs and the bin of the
+    times the photon + read noise of a difference is replaced by the neighbours' mean and
+    counted in ``cosmics``. Only pixels whose ``testable`` flag is set are tested. ``history`` (3, R, C) carries the two previous pairs and the bin of the
     last one between chunks.
     """
     n_pairs = raw.shape[0] // 2
@@ -92,7 +137,7 @@ def accumulate_bins(
                 value = signal[r, c]
                 flux[b, r, c] += value
                 variance[b, r, c] += shot[r, c] + read_variance[r, c]
-                if cosmic_sigma > 0.0:
+                if cosmic_sigma > 0.0 and testable[r, c]:
                     middle = history[1, r, c]
                     if pair >= 2:
                         before = history[0, r, c]
