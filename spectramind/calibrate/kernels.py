@@ -118,8 +118,9 @@ def accumulate_bins(
 
     Cosmic rays (cosmic_sigma > 0): a pair exceeding both time neighbours by cosmic_sigma
     times the photon + read noise of a difference is replaced by the neighbours' mean and
-    counted in ``cosmics``. Only pixels whose ``testable`` flag is set are tested. ``history`` (3, R, C) carries the two previous pairs and the bin of the
-    last one between chunks.
+    counted in ``cosmics``. Only pixels whose ``testable`` flag is set are tested.
+    ``history`` (3, R, C) carries the two previous pairs and the bin of the last one
+    between chunks.
     """
     n_pairs = raw.shape[0] // 2
     n_rows, n_cols = flux.shape[1], flux.shape[2]
