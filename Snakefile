@@ -12,6 +12,8 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/simulate.smk"
 include: "rules/check_raw.smk"
+include: "rules/calibrate.smk"
+include: "rules/extract.smk"
 
 
 rule all:

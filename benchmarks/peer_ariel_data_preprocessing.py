@@ -2,11 +2,13 @@
 
 The peer lives in its own virtualenv, never the project's. Its metadata lists a
 dependency `hdf5` that does not exist on PyPI (and `tensorflow`, used only by its
-data-generator modules), so a plain install fails; install it without them:
+data-generator modules), so a plain install fails; install it without them.
+pandas must be < 3: under pandas 3 copy-on-write the peer's in-place edit of
+`axis_info[...].values` raises "output array is read-only".
 
     python3 -m venv /tmp/peer-venv
     /tmp/peer-venv/bin/pip install --no-deps ariel-data-preprocessing==1.5
-    /tmp/peer-venv/bin/pip install numpy pandas pyarrow scipy astropy h5py
+    /tmp/peer-venv/bin/pip install numpy "pandas<3" pyarrow scipy astropy h5py
 
 Run on one core:
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from spectramind.io import discover_planets
-from spectramind.simulate import SimulationConfig, planet_ids
+from spectramind.io import INSTRUMENTS, discover_planets, discover_visits
+from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
 
 validate(config, schema="../config/schema.yaml")
 
@@ -32,6 +32,28 @@ PLANETS = discover_ids()
 wildcard_constraints:
     split="train|test",
     planet_id=r"\d+",
+    instrument="FGS1|AIRS-CH0",
+    visit=r"\d+",
+
+
+def planet_visits(split, planet_id):
+    """Visit numbers of one planet: from the simulator's draw, or the real root's files."""
+    if SIMULATING:
+        planet = draw_planet(simulation_config(), int(planet_id), split)
+        return list(range(len(planet.visits)))
+    return discover_visits(RAW, split, int(planet_id))
+
+
+def calibrated_files(wildcards):
+    """Every calibrated visit of one planet, keyed by instrument, in visit order."""
+    visits = planet_visits(wildcards.split, wildcards.planet_id)
+    return {
+        instrument: [
+            f"results/calibrated/{wildcards.split}/{wildcards.planet_id}/{instrument}_{visit}.nc"
+            for visit in visits
+        ]
+        for instrument in INSTRUMENTS
+    }
 
 
 def raw_planet_dir(wildcards):
@@ -65,7 +87,9 @@ def check_raw_mem_mb(wildcards, input, attempt):
 
 
 def get_final_output():
-    outputs = ["results/inventory/inventory.csv"]
+    outputs = per_planet("results/lightcurves/{split}/{planet_id}.nc")
+    if config["check_raw"]:
+        outputs.append("results/inventory/inventory.csv")
     if SIMULATING:
         outputs.append(f"{TRUTH}/noise_floor.csv")
     return outputs

@@ -1,0 +1,21 @@
+# Calibrated datasets -> per-planet light curves (283 channels) with jitter regressors.
+
+
+rule extract:
+    input:
+        unpack(calibrated_files),
+        wavelengths=f"{RAW}/wavelengths.csv",
+    output:
+        lightcurves="results/lightcurves/{split}/{planet_id}.nc",
+        manifest="results/manifests/extract/{split}/{planet_id}.json",
+    params:
+        fgs1_method=config["extraction"]["fgs1_method"],
+    log:
+        "results/logs/extract/{split}/{planet_id}.log",
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../envs/calibrate.yaml"
+    script:
+        "../scripts/extract.py"

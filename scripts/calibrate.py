@@ -1,0 +1,18 @@
+"""Snakemake adapter: calibrate one visit of one instrument into a netCDF dataset."""
+
+from pathlib import Path
+
+from spectramind.calibrate import CalibrationOptions, calibrate_visit
+from spectramind.netcdf import write_netcdf
+from spectramind.workflow import rule_job
+
+with rule_job(snakemake):
+    dataset = calibrate_visit(
+        root=Path(snakemake.input.planet).parent.parent,
+        split=snakemake.wildcards.split,
+        planet_id=int(snakemake.wildcards.planet_id),
+        instrument=snakemake.wildcards.instrument,
+        visit=int(snakemake.wildcards.visit),
+        options=CalibrationOptions.from_config(snakemake.params.options),
+    )
+    write_netcdf(dataset, snakemake.output.dataset)

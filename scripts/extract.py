@@ -1,0 +1,15 @@
+"""Snakemake adapter: extract one planet's light curves from its calibrated visits."""
+
+from spectramind.extract import extract_planet
+from spectramind.io import read_wavelengths
+from spectramind.netcdf import write_netcdf
+from spectramind.workflow import rule_job
+
+with rule_job(snakemake):
+    dataset = extract_planet(
+        fgs1_files=snakemake.input["FGS1"],
+        airs_files=snakemake.input["AIRS-CH0"],
+        wavelengths=read_wavelengths(snakemake.input.wavelengths.rsplit("/", 1)[0]),
+        fgs1_method=snakemake.params.fgs1_method,
+    )
+    write_netcdf(dataset, snakemake.output.lightcurves)
