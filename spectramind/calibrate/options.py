@@ -34,7 +34,8 @@ class CalibrationOptions:
     cosmic_sigma: float = 5.0
     time_bin: dict[str, int] = field(default_factory=_default_bins)
     flat: bool = True
-    interpolate_masked: bool = True
+    fill_dead: bool = True
+    fill_hot: bool = False
 
     def __post_init__(self) -> None:
         seconds = {ins: n * PAIR_PERIOD_S[ins] for ins, n in self.time_bin.items()}

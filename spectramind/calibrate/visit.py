@@ -94,8 +94,9 @@ def calibrate_visit(
 
     Returns a Dataset with dims (time, row, column): ``flux`` and ``variance`` (e-, e-^2 per
     bin, float32) and ``mask`` (bit flags: 1 dead, 2 hot, 4 a cosmic ray was replaced in the
-    bin). Masked pixels are filled by interpolation along their row (see
-    ``fill_masked_along_columns``). AIRS keeps the science columns 39..320, flipped to
+    bin). Dead pixels (and hot ones if ``fill_hot``) are filled by interpolation along
+    their row (see ``fill_masked_along_columns``); hot pixels otherwise keep their
+    dark-subtracted data. AIRS keeps the science columns 39..320, flipped to
     ascending wavelength, with a ``wavelength`` coordinate.
     """
     options = options or CalibrationOptions()
@@ -161,8 +162,13 @@ def calibrate_visit(
         safe = np.where(static_flags & FLAG_DEAD, 1.0, flat)
         flux /= safe
         variance /= safe**2
-    if options.interpolate_masked:
-        fill_masked_along_columns(flux, variance, static_flags > 0)
+    fill = np.zeros(dark.shape, dtype=bool)
+    if options.fill_dead:
+        fill |= (static_flags & FLAG_DEAD) > 0
+    if options.fill_hot:
+        fill |= (static_flags & FLAG_HOT) > 0
+    if fill.any():
+        fill_masked_along_columns(flux, variance, fill)
     mask = np.where(cosmics > 0, FLAG_COSMIC, 0).astype(np.uint8) | static_flags
 
     column_index = np.arange(calib.dark.shape[1])[columns]
@@ -190,7 +196,7 @@ def calibrate_visit(
         "adc_offset": adc.offset,
         "steps": json.dumps(options.as_dict(), sort_keys=True),
         "steps_order": "adc, mask_dead/mask_hot, linearity, dark, cds, cosmic, time_bin, flat, "
-        "interpolate_masked",
+        "fill_dead/fill_hot",
         "source_sha256": json.dumps(sha256_outputs([path, folder]), sort_keys=True),
         "software": f"spectramind {__version__}",
     }

@@ -30,7 +30,10 @@ REGRESSORS = {
 
 
 def _static_bad(dataset: xr.Dataset) -> np.ndarray:
-    return (dataset["mask"].values[0] & (FLAG_DEAD | FLAG_HOT)) > 0
+    """Pixels whose values are not measurements: dead ones always, hot ones if filled."""
+    steps = json.loads(dataset.attrs["steps"])
+    flags = FLAG_DEAD | (FLAG_HOT if steps["fill_hot"] else 0)
+    return (dataset["mask"].values[0] & flags) > 0
 
 
 def extract_visit(fgs1: xr.Dataset, airs: xr.Dataset, fgs1_method: str = "auto") -> dict:
@@ -59,6 +62,7 @@ def extract_visit(fgs1: xr.Dataset, airs: xr.Dataset, fgs1_method: str = "auto")
         "airs_background": spec.background,
         "fgs1_method": phot.method,
         "fgs1_scatter": phot.scatter,
+        "pairs_per_bin": (int(fgs1.attrs["pairs_per_bin"]), int(airs.attrs["pairs_per_bin"])),
     }
 
 
@@ -110,6 +114,8 @@ def extract_planet(
             "fgs1_method": json.dumps([v["fgs1_method"] for v in visits]),
             "fgs1_scatter": json.dumps([v["fgs1_scatter"] for v in visits]),
             "airs_method": "optimal extraction (Horne 1986), edge-row background",
+            "fgs1_pairs_per_bin": visits[0]["pairs_per_bin"][0],
+            "airs_pairs_per_bin": visits[0]["pairs_per_bin"][1],
             "source_sha256": json.dumps(sha256_outputs([*fgs1_files, *airs_files])),
             "software": f"spectramind {__version__}",
         },
