@@ -9,7 +9,7 @@ import pytest
 from spectramind.simulate import SimulationConfig, simulate_dataset
 
 # Small but complete: both splits, planets with one and with two visits.
-SMALL = SimulationConfig(seed=3, n_train=3, n_test=2, cadence=50, second_visit_fraction=0.5)
+SMALL = SimulationConfig(seed=4, n_train=3, n_test=2, cadence=50, second_visit_fraction=0.5)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SMALL_CONFIG = """\
+check_raw: true
 simulation:
   n_train: 2
   n_test: 2
@@ -37,7 +38,11 @@ def simulated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workdir
 
 
-def test_default_run_simulates_checks_and_inventories(simulated_run):
+def test_run_simulates_calibrates_extracts_and_inventories(simulated_run):
+    lightcurves = sorted((simulated_run / "results/lightcurves").glob("*/*.nc"))
+    assert len(lightcurves) == 4
+    calibrated = list((simulated_run / "results/calibrated").rglob("*.nc"))
+    assert len(calibrated) >= 2 * 4  # two instruments per visit
     inventory = pd.read_csv(simulated_run / "results/inventory/inventory.csv")
     assert set(inventory["split"]) == {"train", "test"}
     assert set(inventory["instrument"]) == {"FGS1", "AIRS-CH0"}
@@ -56,6 +61,8 @@ def test_every_rule_run_wrote_a_manifest_and_a_log(simulated_run):
         "simulate_noise_floor",
         "check_raw",
         "inventory",
+        "calibrate",
+        "extract",
     }
     planet_manifest = next((simulated_run / "results/manifests/simulate_planet").rglob("*.json"))
     record = json.loads(planet_manifest.read_text())
@@ -85,9 +92,10 @@ def test_report_builds(simulated_run):
 
 def test_a_given_raw_root_is_used_instead_of_simulating(simulated_run, tmp_path):
     raw = simulated_run / "results/raw"
-    result = snakemake(tmp_path, "--cores", "2", "--config", f"raw_dir={raw}")
+    result = snakemake(tmp_path, "--cores", "2", "--config", f"raw_dir={raw}", "check_raw=True")
     assert result.returncode == 0, result.stderr[-3000:]
     assert not (tmp_path / "results/raw").exists()
+    assert len(list((tmp_path / "results/lightcurves").glob("*/*.nc"))) == 4
     ours = pd.read_csv(tmp_path / "results/inventory/inventory.csv")
     theirs = pd.read_csv(simulated_run / "results/inventory/inventory.csv")
     pd.testing.assert_frame_equal(ours, theirs)
@@ -101,11 +109,14 @@ def test_a_broken_raw_root_fails_naming_the_file(simulated_run, tmp_path):
     planet = next((raw / "test").iterdir())
     (planet / "FGS1_signal_0.parquet").write_bytes(b"PAR1 not really")
     work = tmp_path / "work"
-    result = snakemake(work, "--cores", "1", "--config", f"raw_dir={raw}")
+    result = snakemake(work, "--cores", "1", "--keep-going", "--config", f"raw_dir={raw}")
     assert result.returncode != 0
-    log = next((work / "results/logs/check_raw").rglob(f"{planet.name}.log")).read_text()
+    log = (work / f"results/logs/calibrate/test/{planet.name}/FGS1_0.log").read_text()
     assert f"{planet}/FGS1_signal_0.parquet" in log and "truncated or corrupt" in log
-    assert not (work / f"results/inventory/test/{planet.name}.json").exists()
+    assert not (work / f"results/calibrated/test/{planet.name}/FGS1_0.nc").exists()
+    assert not (work / f"results/lightcurves/test/{planet.name}.nc").exists()
+    # The other planets are unaffected.
+    assert len(list((work / "results/lightcurves").glob("*/*.nc"))) == 3
 
 
 def test_bad_config_is_refused_before_anything_runs(tmp_path):

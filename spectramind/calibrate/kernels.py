@@ -45,7 +45,7 @@ def _pair_signal(
 
 
 @njit(cache=True, nogil=True)
-def difference_scale(
+def pair_signals(
     raw: np.ndarray,
     col0: int,
     inv_gain: float,
@@ -55,37 +55,14 @@ def difference_scale(
     dark_long: np.ndarray,
     short_weight: float,
     out: np.ndarray,
-    mean: np.ndarray,
 ) -> None:
-    """Empirical rms ``out`` (R, C) of the difference between consecutive pairs of ``raw``,
-    and the ``mean`` pair signal.
-
-    The rms includes whatever really varies from pair to pair (pointing jitter moving the
-    PSF across a pixel), not only photon and read noise. The plain rms, not a robust scale:
-    jitter's heavy tails must show, and the rare cosmic ray among thousands of pairs barely
-    moves it.
-    """
-    n_pairs = raw.shape[0] // 2
-    n_rows, n_cols = out.shape
-    previous = np.empty((n_rows, n_cols))
-    current = np.empty((n_rows, n_cols))
-    shot = np.empty((n_rows, n_cols))
-    out[:] = 0.0
-    mean[:] = 0.0
-    for k in range(n_pairs):
+    """Calibrated CDS signal of the first len(out) pairs of ``raw`` into ``out`` (k, R, C)."""
+    shot = np.empty(out.shape[1:])
+    for k in range(out.shape[0]):
         _pair_signal(
             raw[2 * k], raw[2 * k + 1], col0, inv_gain, offset, coeffs, dark_short,
-            dark_long, short_weight, current, shot,
+            dark_long, short_weight, out[k], shot,
         )  # fmt: skip
-        if k > 0:
-            for r in range(n_rows):
-                for c in range(n_cols):
-                    out[r, c] += (current[r, c] - previous[r, c]) ** 2
-        previous[:] = current
-        mean += current
-    mean /= max(n_pairs, 1)
-    if n_pairs > 1:
-        out[:] = np.sqrt(out / (n_pairs - 1))
 
 
 @njit(cache=True, nogil=True)

@@ -13,10 +13,17 @@ def _default_bins() -> dict[str, int]:
     return {"FGS1": 360, "AIRS-CH0": 30}
 
 
+def _default_cosmic() -> dict[str, bool]:
+    # FGS1: a cosmic ray's ~1e3 e- is ~1e-4 of the white light, below one bin's noise, while
+    # jitter makes PSF pixels jump like cosmic rays; rejecting there did more harm than good.
+    return {"FGS1": False, "AIRS-CH0": True}
+
+
 @dataclass(frozen=True)
 class CalibrationOptions:
     """Switches and parameters of the chain ADC -> mask -> linearity -> dark -> CDS ->
-    cosmic rejection -> time binning -> flat field, all on by default.
+    cosmic rejection -> time binning -> flat field, all on by default except cosmic-ray
+    rejection on FGS1 (``cosmic`` is per instrument; a single bool sets both).
 
     time_bin: CDS pairs per bin at full cadence (the organisers' 360 FGS1 / 30 AIRS, both
     144 s); sparser data keep the bin duration. Both instruments must bin the same duration
@@ -30,7 +37,7 @@ class CalibrationOptions:
     linearity: bool = True
     dark: bool = True
     cds: bool = True
-    cosmic: bool = True
+    cosmic: dict[str, bool] = field(default_factory=_default_cosmic)
     cosmic_sigma: float = 5.0
     time_bin: dict[str, int] = field(default_factory=_default_bins)
     flat: bool = True
@@ -38,6 +45,10 @@ class CalibrationOptions:
     fill_hot: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.cosmic, bool):  # one switch for both instruments
+            object.__setattr__(self, "cosmic", dict.fromkeys(PAIR_PERIOD_S, self.cosmic))
+        if set(self.cosmic) != set(PAIR_PERIOD_S):
+            raise ValueError(f"cosmic needs FGS1 and AIRS-CH0 entries: {self.cosmic}")
         seconds = {ins: n * PAIR_PERIOD_S[ins] for ins, n in self.time_bin.items()}
         if set(seconds) != set(PAIR_PERIOD_S) or min(self.time_bin.values()) < 1:
             raise ValueError(f"time_bin needs positive FGS1 and AIRS-CH0 entries: {self.time_bin}")

@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from spectramind import __version__
-from spectramind.calibrate.kernels import accumulate_bins, difference_scale
+from spectramind.calibrate.kernels import accumulate_bins, pair_signals
 from spectramind.calibrate.options import PAIR_PERIOD_S, READ_TIMES_S, CalibrationOptions
 from spectramind.calibrate.pixels import (
     FLAG_COSMIC,
@@ -34,8 +34,11 @@ from spectramind.provenance import sha256_outputs
 
 log = logging.getLogger(__name__)
 
-AIRS_SCIENCE_COLUMNS = slice(39, 321)
-JITTER_TOLERANCE = 1.5  # -> wl_2..wl_283 once flipped to ascending wavelength
+AIRS_SCIENCE_COLUMNS = slice(39, 321)  # -> wl_2..wl_283 once flipped to ascending wavelength
+JITTER_TOLERANCE = 1.2
+NOISE_SAMPLE_PAIRS = 1024
+TRIM_FRACTION = 0.02
+TRIMMED_RMS_OF_UNIT_NORMAL = 0.93  # rms of |x| < 2.33 for x ~ N(0, 1)
 
 
 def detect_cadence(axis: AxisInfo, instrument: str) -> int:
@@ -67,14 +70,25 @@ def white_noise_pixels(
 
     Only there does a spike mean a cosmic ray; where pointing jitter dominates (the FGS1
     PSF, the AIRS trace edges) a jump is real signal moving, and a cosmic ray's few hundred
-    e- are small next to the pixel's own variation anyway.
+    e- are small next to the pixel's own variation anyway. The scatter is the rms of the
+    differences of up to ``NOISE_SAMPLE_PAIRS`` consecutive pairs with the largest
+    ``TRIM_FRACTION`` left out: a few cosmic rays among them do not hide themselves, while
+    jitter, which moves many pairs, still shows.
     """
-    rms, mean = np.empty(dark_short.shape), np.empty(dark_short.shape)
-    difference_scale(
-        frames, col0, inv_gain, offset, coeffs, dark_short, dark_long, short_weight, rms, mean
+    n_pairs = min(frames.shape[0] // 2, NOISE_SAMPLE_PAIRS)
+    if n_pairs < 3:
+        return np.zeros(dark_short.shape, dtype=np.bool_)
+    signals = np.empty((n_pairs, *dark_short.shape))
+    pair_signals(
+        frames, col0, inv_gain, offset, coeffs, dark_short, dark_long, short_weight, signals
     )
-    model = np.sqrt(2.0 * (np.clip(mean, 0.0, None) + read_variance))
-    return rms < JITTER_TOLERANCE * model
+    differences = np.sort(np.abs(np.diff(signals, axis=0)), axis=0)
+    kept = differences[: len(differences) - max(1, int(TRIM_FRACTION * len(differences)))]
+    # A normal variable's rms below its (1 - TRIM_FRACTION) quantile, relative to sigma.
+    trimmed_sigma = np.sqrt(np.mean(kept**2, axis=0)) / TRIMMED_RMS_OF_UNIT_NORMAL
+    level = np.clip(np.median(signals, axis=0), 0.0, None)
+    model = np.sqrt(2.0 * (level + read_variance))
+    return trimmed_sigma < JITTER_TOLERANCE * model
 
 
 def _bin_times_h(axis: AxisInfo, instrument: str, n_bins: int, pairs_per_bin: int) -> np.ndarray:
@@ -140,7 +154,7 @@ def calibrate_visit(
         if start >= used_frames:
             break
         frames = frames[: used_frames - start]
-        if start == 0 and options.cosmic:
+        if start == 0 and options.cosmic[instrument]:
             testable = white_noise_pixels(
                 frames, columns.start, inv_gain, offset, coeffs, dark_short, dark_long,
                 short_weight, read_variance,
@@ -148,7 +162,7 @@ def calibrate_visit(
         accumulate_bins(
             frames, columns.start, inv_gain, offset, coeffs, dark_short, dark_long,
             read_variance, short_weight, pairs_per_bin, start // 2,
-            options.cosmic_sigma if options.cosmic else 0.0, testable, history, flux,
+            options.cosmic_sigma if options.cosmic[instrument] else 0.0, testable, history, flux,
             variance, cosmics,
         )  # fmt: skip
 
