@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 AIRS_SCIENCE_COLUMNS = slice(39, 321)  # -> wl_2..wl_283 once flipped to ascending wavelength
 JITTER_TOLERANCE = 1.2
-NOISE_SAMPLE_PAIRS = 1024
+NOISE_SAMPLE_PAIRS = 256
 TRIM_FRACTION = 0.02
 TRIMMED_RMS_OF_UNIT_NORMAL = 0.93  # rms of |x| < 2.33 for x ~ N(0, 1)
 
@@ -150,18 +150,21 @@ def calibrate_visit(
     dark_long = np.ascontiguousarray(dark * dt_long)
     read_variance = np.ascontiguousarray(read_variance)
     testable = np.zeros(dark.shape, dtype=np.bool_)
-    for start, frames in iter_signal_chunks(path, instrument, axis.n_frames(instrument)):
+    chunks = iter_signal_chunks(
+        path, instrument, axis.n_frames(instrument), detector_columns=columns
+    )
+    for start, frames in chunks:
         if start >= used_frames:
             break
         frames = frames[: used_frames - start]
         if start == 0 and options.cosmic[instrument]:
             testable = white_noise_pixels(
-                frames, columns.start, inv_gain, offset, coeffs, dark_short, dark_long,
-                short_weight, read_variance,
+                frames, 0, inv_gain, offset, coeffs, dark_short, dark_long, short_weight,
+                read_variance,
             )  # fmt: skip
         accumulate_bins(
-            frames, columns.start, inv_gain, offset, coeffs, dark_short, dark_long,
-            read_variance, short_weight, pairs_per_bin, start // 2,
+            frames, 0, inv_gain, offset, coeffs, dark_short, dark_long, read_variance,
+            short_weight, pairs_per_bin, start // 2,
             options.cosmic_sigma if options.cosmic[instrument] else 0.0, testable, history, flux,
             variance, cosmics,
         )  # fmt: skip

@@ -26,7 +26,7 @@ def open_parquet(path: str | Path) -> pq.ParquetFile:
     if not path.is_file():
         raise RawDataError(path, "file not found")
     try:
-        return pq.ParquetFile(path, memory_map=True)
+        return pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as err:
         raise RawDataError(
             path, f"not a readable parquet file (truncated or corrupt?): {err}"
@@ -56,6 +56,16 @@ def _copy_batch(path: Path, batch: pa.RecordBatch, out: np.ndarray) -> None:
                 path, f"column {j} holds {column.null_count} missing (null or NaN) values"
             )
         out[:, j] = column.to_numpy(zero_copy_only=False)
+
+
+def _batch_array(path: Path, batch: pa.RecordBatch) -> np.ndarray:
+    """A record batch as one (rows, columns) array, converted in a single C++ call."""
+    for j, column in enumerate(batch.columns):
+        if column.null_count:
+            raise RawDataError(
+                path, f"column {j} holds {column.null_count} missing (null or NaN) values"
+            )
+    return np.asarray(batch.to_tensor(row_major=True))
 
 
 def _read_error(path: Path, err: Exception) -> RawDataError:
@@ -91,21 +101,30 @@ def iter_signal_chunks(
     instrument: str,
     n_frames: int | None = None,
     chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+    detector_columns: slice | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Stream a signal file as ``(first_frame, frames)`` with frames of shape (n, 32, W) uint16.
 
     ``n_frames`` (from axis_info) is checked against the file before anything is read.
-    Memory stays at one chunk plus one parquet row group.
+    ``detector_columns`` (e.g. AIRS 39..320) decodes only those detector columns, giving
+    (n, 32, len(columns)) frames: parquet is columnar, so the rest is never decompressed.
+    Memory stays at one decoded parquet row group plus one chunk: row groups are read one
+    at a time (pyarrow's batch iterator reads further ahead and peaks twice as high).
     """
     path = Path(path)
     parquet, _, (rows, cols) = _open_signal(path, instrument, n_frames)
+    keep = np.arange(cols)[detector_columns or slice(None)]
+    names = parquet.schema_arrow.names
+    selected = [names[r * cols + c] for r in range(rows) for c in keep]
     start = 0
     try:
-        for batch in parquet.iter_batches(batch_size=chunk_frames, use_threads=False):
-            chunk = np.empty((batch.num_rows, rows * cols), dtype=np.uint16)
-            _copy_batch(path, batch, chunk)
-            yield start, chunk.reshape(batch.num_rows, rows, cols)
-            start += batch.num_rows
+        for group in range(parquet.metadata.num_row_groups):
+            table = parquet.read_row_group(group, columns=selected, use_threads=False)
+            for batch in table.to_batches(max_chunksize=chunk_frames):
+                chunk = _batch_array(path, batch)
+                yield start, chunk.reshape(batch.num_rows, rows, len(keep))
+                start += batch.num_rows
+            del table
     except (pa.ArrowException, OSError) as err:
         raise _read_error(path, err) from err
 
