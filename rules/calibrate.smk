@@ -8,16 +8,16 @@ rule calibrate:
     output:
         dataset="results/calibrated/{split}/{planet_id}/{instrument}_{visit}.nc",
         manifest="results/manifests/calibrate/{split}/{planet_id}/{instrument}_{visit}.json",
-    params:
-        options=config["calibration"],
     log:
         "results/logs/calibrate/{split}/{planet_id}/{instrument}_{visit}.log",
     benchmark:
         "results/benchmarks/calibrate/{split}/{planet_id}/{instrument}_{visit}.tsv"
+    conda:
+        "../envs/calibrate.yaml"
     resources:
         mem_mb=1500,
         runtime=10,
-    conda:
-        "../envs/calibrate.yaml"
+    params:
+        options=config["calibration"],
     script:
         "../scripts/calibrate.py"

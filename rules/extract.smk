@@ -8,14 +8,14 @@ rule extract:
     output:
         lightcurves="results/lightcurves/{split}/{planet_id}.nc",
         manifest="results/manifests/extract/{split}/{planet_id}.json",
-    params:
-        fgs1_method=config["extraction"]["fgs1_method"],
     log:
         "results/logs/extract/{split}/{planet_id}.log",
+    conda:
+        "../envs/calibrate.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../envs/calibrate.yaml"
+    params:
+        fgs1_method=config["extraction"]["fgs1_method"],
     script:
         "../scripts/extract.py"
