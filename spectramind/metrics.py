@@ -1,0 +1,119 @@
+"""The competition score and the error statistics every stage is judged by.
+
+Score (FORMAT.md, per planet p and bin j):
+    L_pred  = log N(y | mu, sigma)          sigma clipped below at 1e-15
+    L_ideal = log N(y | y, s_ideal)         s_ideal 1e-6 for FGS1 (bin 1), 1e-5 for AIRS
+    L_ref   = log N(y | naive_mean, naive_sigma), mean and std of all training targets
+    s_pj    = (L_pred - L_ref) / (L_ideal - L_ref)
+    score   = weighted mean of s_pj (FGS1 weight 57.846 = 0.4 / 1.95 * 282, AIRS 1),
+              clipped to [0, 1]; any negative mu or sigma rejects the submission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SIGMA_FLOOR = 1e-15
+IDEAL_SIGMA_FGS1 = 1e-6
+IDEAL_SIGMA_AIRS = 1e-5
+FGS1_WEIGHT = 57.846
+HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
+
+
+class InvalidPrediction(ValueError):
+    """A prediction the competition would reject (negative mean or sigma, wrong shape)."""
+
+
+def gaussian_log_likelihood(y: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Element-wise log N(y | mu, sigma)."""
+    sigma = np.asarray(sigma, dtype=np.float64)
+    return -HALF_LOG_2PI - np.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2
+
+
+def bin_weights(n_bins: int = 283) -> np.ndarray:
+    """Score weight of each bin: FGS1 first, then the AIRS bins."""
+    weights = np.ones(n_bins)
+    weights[0] = FGS1_WEIGHT
+    return weights
+
+
+def _check(truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray, submittable: bool = True) -> None:
+    """Same (planets, bins) shapes and finite values; negatives only matter for the score."""
+    if truth.shape != mu.shape or truth.shape != sigma.shape or truth.ndim != 2:
+        raise InvalidPrediction(
+            f"shapes differ: truth {truth.shape}, mu {mu.shape}, sigma {sigma.shape}"
+        )
+    for name, values in (("mu", mu), ("sigma", sigma)):
+        if not np.isfinite(values).all():
+            raise InvalidPrediction(f"{name} has NaN or infinite values")
+        if (submittable or name == "sigma") and (values < 0).any():
+            raise InvalidPrediction(f"{name} has negative values: the submission is rejected")
+
+
+def competition_score(
+    truth: np.ndarray,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    naive_mean: float,
+    naive_sigma: float,
+) -> float:
+    """The competition score of predictions (planets, 283) against the true depths."""
+    truth, mu, sigma = (np.asarray(a, dtype=np.float64) for a in (truth, mu, sigma))
+    _check(truth, mu, sigma)
+    ideal_sigma = np.full(truth.shape[1], IDEAL_SIGMA_AIRS)
+    ideal_sigma[0] = IDEAL_SIGMA_FGS1
+    l_pred = gaussian_log_likelihood(truth, mu, np.maximum(sigma, SIGMA_FLOOR))
+    l_ideal = gaussian_log_likelihood(truth, truth, np.broadcast_to(ideal_sigma, truth.shape))
+    l_ref = gaussian_log_likelihood(truth, naive_mean, naive_sigma)
+    per_bin = (l_pred - l_ref) / (l_ideal - l_ref)
+    weights = np.broadcast_to(bin_weights(truth.shape[1]), truth.shape)
+    return float(np.clip(np.sum(weights * per_bin) / np.sum(weights), 0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class ErrorSummary:
+    """Error statistics of depth predictions: overall and per bin (283)."""
+
+    rmse: float
+    bias: float
+    coverage_68: float
+    coverage_95: float
+    rmse_per_bin: np.ndarray
+    bias_per_bin: np.ndarray
+    rmse_over_noise_floor: float | None
+
+    def as_dict(self) -> dict[str, float | None | list[float]]:
+        return {
+            "rmse": self.rmse,
+            "bias": self.bias,
+            "coverage_68": self.coverage_68,
+            "coverage_95": self.coverage_95,
+            "rmse_over_noise_floor": self.rmse_over_noise_floor,
+            "rmse_per_bin": self.rmse_per_bin.tolist(),
+            "bias_per_bin": self.bias_per_bin.tolist(),
+        }
+
+
+def error_summary(
+    truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray, noise_floor: np.ndarray | None = None
+) -> ErrorSummary:
+    """RMSE, bias, coverage of the 68 % / 95 % intervals, and RMSE relative to the
+    Cramer-Rao floor (ratio of root-mean-squares over all planets and bins)."""
+    truth, mu, sigma = (np.asarray(a, dtype=np.float64) for a in (truth, mu, sigma))
+    _check(truth, mu, sigma, submittable=False)
+    error = mu - truth
+    z = np.abs(error) / np.maximum(sigma, SIGMA_FLOOR)
+    ratio = None
+    if noise_floor is not None:
+        ratio = float(np.sqrt(np.mean(error**2)) / np.sqrt(np.mean(np.square(noise_floor))))
+    return ErrorSummary(
+        rmse=float(np.sqrt(np.mean(error**2))),
+        bias=float(np.mean(error)),
+        coverage_68=float(np.mean(z <= 0.994457883)),
+        coverage_95=float(np.mean(z <= 1.959963985)),
+        rmse_per_bin=np.sqrt(np.mean(error**2, axis=0)),
+        bias_per_bin=np.mean(error, axis=0),
+        rmse_over_noise_floor=ratio,
+    )

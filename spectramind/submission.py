@@ -1,0 +1,157 @@
+"""Build, validate and package a Kaggle submission (planet_id, wl_1..wl_283, sigma_1..sigma_283).
+
+The validator reports every problem at once, each naming the column or planet to fix, and is
+usable on any CSV: ``spectramind-validate-submission submission.csv --sample ... --test-ids``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spectramind.atomic import atomic_output
+from spectramind.io.tables import sigma_columns, target_columns
+
+MAX_LISTED = 5
+
+
+class SubmissionError(ValueError):
+    """The submission would be rejected; ``problems`` lists every reason."""
+
+    def __init__(self, path: str | Path, problems: list[str]) -> None:
+        self.problems = problems
+        listed = "\n  - ".join(problems)
+        super().__init__(f"{path}: {len(problems)} problem(s):\n  - {listed}")
+
+
+def expected_columns() -> list[str]:
+    return ["planet_id", *target_columns(), *sigma_columns()]
+
+
+def _few(items: Iterable) -> str:
+    items = list(items)
+    more = f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
+    return ", ".join(map(str, items[:MAX_LISTED])) + more
+
+
+def submission_problems(
+    frame: pd.DataFrame, columns: list[str], test_ids: Iterable[int] | None = None
+) -> list[str]:
+    """Every reason ``frame`` would be rejected (empty when it is valid); planet ids are
+    checked against ``test_ids`` when given."""
+    problems = []
+    if list(frame.columns) != columns:
+        missing = [c for c in columns if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in columns]
+        if missing:
+            problems.append(f"missing columns: {_few(missing)}")
+        if extra:
+            problems.append(f"unexpected columns: {_few(extra)}")
+        if not missing and not extra:
+            pairs = zip(frame.columns, columns, strict=False)  # duplicates make lengths differ
+            first = next(i for i, (a, b) in enumerate(pairs) if a != b)
+            problems.append(
+                f"columns out of order from position {first}: found {frame.columns[first]!r},"
+                f" expected {columns[first]!r} (use the sample_submission.csv order)"
+            )
+        return problems
+    ids = pd.to_numeric(frame["planet_id"], errors="coerce")
+    if ids.isna().any() or (ids != ids.round()).any():
+        problems.append("planet_id has values that are not whole numbers")
+        return problems
+    ids = ids.astype(np.int64)
+    duplicated = ids[ids.duplicated()].unique()
+    if len(duplicated):
+        problems.append(f"duplicate planet_id rows: {_few(duplicated)}")
+    if test_ids is not None:
+        wanted = {int(i) for i in test_ids}
+        if set(ids) - wanted:
+            problems.append(f"planet_id not in the test set: {_few(sorted(set(ids) - wanted))}")
+        if wanted - set(ids):
+            problems.append(f"test planets without a row: {_few(sorted(wanted - set(ids)))}")
+    values = frame[columns[1:]].apply(pd.to_numeric, errors="coerce")
+    for kind, names in (("mean", target_columns()), ("sigma", sigma_columns())):
+        block = values[names]
+        bad = block.columns[~np.isfinite(block.to_numpy()).all(axis=0)]
+        if len(bad):
+            rows = ids[~np.isfinite(block.to_numpy()).all(axis=1)]
+            problems.append(
+                f"non-numeric, NaN or infinite {kind} values in columns {_few(bad)}"
+                f" (planets {_few(rows)})"
+            )
+        negative = block.columns[(block.to_numpy() < 0).any(axis=0)]
+        if len(negative):
+            rows = ids[(block.to_numpy() < 0).any(axis=1)]
+            problems.append(
+                f"negative {kind} values in columns {_few(negative)} (planets {_few(rows)});"
+                " Kaggle rejects any negative mu or sigma"
+            )
+    return problems
+
+
+def validate_submission(
+    path: str | Path, columns: list[str] | None = None, test_ids: Iterable[int] | None = None
+) -> pd.DataFrame:
+    """Read and validate a submission CSV; raise ``SubmissionError`` listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise SubmissionError(path, ["file not found"])
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise SubmissionError(path, [f"not a readable CSV file: {err}"]) from err
+    problems = submission_problems(frame, columns or expected_columns(), test_ids)
+    if problems:
+        raise SubmissionError(path, problems)
+    return frame
+
+
+def build_submission(
+    planet_ids: list[int], mu: np.ndarray, sigma: np.ndarray, columns: list[str]
+) -> pd.DataFrame:
+    """Submission rows (one per planet) in the column order of ``columns``."""
+    table = pd.DataFrame(
+        np.hstack([np.asarray(mu), np.asarray(sigma)]),
+        columns=[*target_columns(), *sigma_columns()],
+    )
+    table.insert(0, "planet_id", np.asarray(planet_ids, dtype=np.int64))
+    return table[columns]
+
+
+def write_submission(frame: pd.DataFrame, csv_path: str | Path, zip_path: str | Path) -> None:
+    """Write submission.csv and submission.zip (holding it), each atomically."""
+    with atomic_output(csv_path) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.10g")
+    with atomic_output(zip_path) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.write(csv_path, arcname="submission.csv")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``spectramind-validate-submission``: exit 0 if valid, 1 with every problem listed."""
+    parser = argparse.ArgumentParser(description="Validate an ADC 2025 submission CSV.")
+    parser.add_argument("submission", type=Path)
+    parser.add_argument("--sample", type=Path, help="sample_submission.csv (column order)")
+    parser.add_argument("--test-ids", type=Path, help="test_star_info.csv (planet ids)")
+    args = parser.parse_args(argv)
+    columns = list(pd.read_csv(args.sample, nrows=0).columns) if args.sample else None
+    ids = None
+    if args.test_ids:
+        ids = pd.read_csv(args.test_ids)["planet_id"].astype(float).astype(np.int64).tolist()
+    try:
+        frame = validate_submission(args.submission, columns, ids)
+    except SubmissionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"{args.submission}: valid, {len(frame)} planets")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
