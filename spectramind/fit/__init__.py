@@ -1,0 +1,5 @@
+"""Physics fit: transit + drift + limb darkening -> depth and sigma per channel."""
+
+from spectramind.fit.planet import fit_planet
+
+__all__ = ["fit_planet"]

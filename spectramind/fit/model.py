@@ -1,0 +1,66 @@
+"""Transit light-curve models for fitting: batman with quadratic limb darkening, and the
+systematics design matrix solved linearly inside every nonlinear fit (variable projection)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import batman
+import numpy as np
+
+RAMP_TIMESCALE_H = 0.5
+
+
+@dataclass
+class Geometry:
+    """Shared transit geometry: mid-times per visit (h), a/Rs, inclination (deg), period (d)."""
+
+    t0_h: np.ndarray
+    sma: float
+    inclination: float
+    period_d: float
+
+
+class TransitCurve:
+    """batman light curves on one visit's time grid, re-evaluated cheaply for new radii/LD."""
+
+    def __init__(self, time_h: np.ndarray, t0_h: float, geometry: Geometry) -> None:
+        self.params = batman.TransitParams()
+        self.params.t0 = t0_h
+        self.params.per = geometry.period_d * 24.0
+        self.params.rp = 0.1
+        self.params.a = geometry.sma
+        self.params.inc = geometry.inclination
+        self.params.ecc = 0.0
+        self.params.w = 90.0
+        self.params.limb_dark = "quadratic"
+        self.params.u = [0.2, 0.1]
+        self.model = batman.TransitModel(self.params, np.asarray(time_h, dtype=np.float64))
+
+    def flux(self, depth: float, u1: float, u2: float) -> np.ndarray:
+        """Relative stellar flux for transit depth (Rp/Rs)^2 and limb darkening (u1, u2)."""
+        self.params.rp = float(np.sqrt(max(depth, 0.0)))
+        self.params.u = [float(u1), float(u2)]
+        return self.model.light_curve(self.params)
+
+
+def systematics_design(time_h: np.ndarray, regressors: list[np.ndarray]) -> np.ndarray:
+    """(time, terms) design of the multiplicative baseline: quadratic drift, a settling ramp
+    and a quadratic surface in the standardised jitter regressors."""
+    span = np.ptp(time_h) or 1.0
+    tau = (time_h - time_h.mean()) / span
+    columns = [np.ones_like(tau), tau, tau**2, np.exp(-(time_h - time_h[0]) / RAMP_TIMESCALE_H)]
+    z = [(r - r.mean()) / (r.std() or 1.0) for r in regressors]
+    for i, zi in enumerate(z):
+        columns += [zi, zi**2] + [zi * zj for zj in z[i + 1 :]]
+    return np.column_stack(columns)
+
+
+def projected_residuals(
+    flux: np.ndarray, sigma: np.ndarray, transit: np.ndarray, design: np.ndarray
+) -> np.ndarray:
+    """Whitened residuals of flux = transit x (design @ c) with the best c for this transit."""
+    weighted = transit[:, None] * design / sigma[:, None]
+    target = flux / sigma
+    coeffs, *_ = np.linalg.lstsq(weighted, target, rcond=None)
+    return target - weighted @ coeffs
