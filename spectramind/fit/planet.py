@@ -10,7 +10,12 @@ import numpy as np
 import xarray as xr
 
 from spectramind import __version__
-from spectramind.fit.model import TransitCurve, systematics_design
+from spectramind.fit.model import (
+    TransitCurve,
+    common_mode_design,
+    fitted_baseline,
+    systematics_design,
+)
 from spectramind.fit.spectrum import ChannelData, fit_depth, fit_limb_darkening_slope
 from spectramind.fit.white_light import VisitCurves, fit_white_light
 
@@ -66,26 +71,42 @@ def fit_planet(lightcurves: xr.Dataset, star: Mapping[str, float]) -> xr.Dataset
     designs = {
         ins: [systematics_design(v.time_h, v.regressors[ins]) for v in visits] for ins in REGRESSORS
     }
+    u_airs = white.limb_darkening["AIRS-CH0"]
+    airs_designs = [
+        common_mode_design(
+            fitted_baseline(
+                v.flux["AIRS-CH0"], v.sigma["AIRS-CH0"],
+                curves[k].flux(white.depth["AIRS-CH0"], *u_airs), designs["AIRS-CH0"][k],
+            ),
+            v.time_h,
+        )
+        for k, v in enumerate(visits)
+    ]  # fmt: skip
     wavelength = lightcurves["wavelength"].values
     n_channels = len(wavelength)
     fits = [fit_depth(_channel(lightcurves, 0, designs["FGS1"]), curves,
                       *white.limb_darkening["FGS1"], white.depth["FGS1"])]  # fmt: skip
-    airs = [_channel(lightcurves, c, designs["AIRS-CH0"]) for c in range(1, n_channels)]
-    u_airs = white.limb_darkening["AIRS-CH0"]
+    airs = [_channel(lightcurves, c, airs_designs) for c in range(1, n_channels)]
     u1 = fit_limb_darkening_slope(airs, curves, wavelength[1:], u_airs, white.depth["AIRS-CH0"])
     fits += [
         fit_depth(data, curves, u1[k], u_airs[1], white.depth["AIRS-CH0"])
         for k, data in enumerate(airs)
     ]
+    # Geometry and limb-darkening errors shift every depth of an instrument together; the
+    # per-channel fits hold them fixed, so add the white-light depth error in quadrature
+    # (for FGS1, a single channel, the joint fit's own error is the whole story).
+    sigma = np.array([f.sigma for f in fits])
+    sigma[0] = max(sigma[0], white.depth_sigma["FGS1"] * fits[0].beta)
+    sigma[1:] = np.hypot(sigma[1:], white.depth_sigma["AIRS-CH0"])
     log.info(
         "t0 %s h, a/Rs %.2f, i %.2f deg, white depths FGS1 %.5f AIRS %.5f, median sigma %.1f ppm",
         np.round(geometry.t0_h, 3), geometry.sma, geometry.inclination, white.depth["FGS1"],
-        white.depth["AIRS-CH0"], np.median([f.sigma for f in fits]) * 1e6,
+        white.depth["AIRS-CH0"], np.median(sigma) * 1e6,
     )  # fmt: skip
     return xr.Dataset(
         {
             "depth": ("channel", [f.depth for f in fits], {"long_name": "(Rp/Rs)^2"}),
-            "sigma": ("channel", [f.sigma for f in fits], {"long_name": "1-sigma of depth"}),
+            "sigma": ("channel", sigma, {"long_name": "1-sigma of depth"}),
             "chi2_reduced": ("channel", [f.chi2_reduced for f in fits]),
             "beta": ("channel", [f.beta for f in fits], {"long_name": "red-noise factor"}),
             "limb_darkening_u1": ("channel", np.r_[white.limb_darkening["FGS1"][0], u1]),

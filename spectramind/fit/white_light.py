@@ -30,6 +30,7 @@ class VisitCurves:
 class WhiteLightFit:
     geometry: Geometry
     depth: dict[str, float]
+    depth_sigma: dict[str, float]
     limb_darkening: dict[str, tuple[float, float]]
     cost: float
 
@@ -102,9 +103,20 @@ def fit_white_light(
     upper = np.concatenate([t0 + 0.5, [sma * 1.5, 90.0], [0.1, 1.0, 1.0] * len(instruments)])
     fit = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac")
     geometry, per_instrument = unpack(fit.x)
+    # Covariance from the Jacobian, scaled by the reduced chi2 when the fit is worse than
+    # the noise says: the depths' sigmas then carry the geometry and limb-darkening errors.
+    n_linear = sum(d.shape[1] for visit in designs for d in visit.values())
+    dof = max(len(fit.fun) - len(fit.x) - n_linear, 1)
+    covariance = np.linalg.pinv(fit.jac.T @ fit.jac) * max(2 * fit.cost / dof, 1.0)
+    first_depth = n_visits + 2
+    depth_sigma = {
+        ins: float(np.sqrt(covariance[first_depth + 3 * k, first_depth + 3 * k]))
+        for k, ins in enumerate(instruments)
+    }
     return WhiteLightFit(
         geometry=geometry,
         depth={ins: float(v[0]) for ins, v in per_instrument.items()},
+        depth_sigma=depth_sigma,
         limb_darkening={ins: (float(v[1]), float(v[2])) for ins, v in per_instrument.items()},
         cost=float(fit.cost),
     )
