@@ -14,6 +14,7 @@ include: "rules/simulate.smk"
 include: "rules/check_raw.smk"
 include: "rules/calibrate.smk"
 include: "rules/extract.smk"
+include: "rules/fit.smk"
 
 
 rule all:

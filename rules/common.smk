@@ -86,10 +86,18 @@ def check_raw_mem_mb(wildcards, input, attempt):
     return attempt * (500 + 3 * largest // 1_000_000)
 
 
+def planets_of(split, pattern):
+    """Expand ``pattern`` over the planets of one split."""
+    return [
+        pattern.format(split=split, planet_id=planet_id) for planet_id in PLANETS[split]
+    ]
+
+
 def get_final_output():
-    outputs = per_planet("results/lightcurves/{split}/{planet_id}.nc")
+    outputs = per_planet("results/fit/{split}/{planet_id}.nc")
+    outputs.append("results/submission/submission.zip")
     if config["check_raw"]:
         outputs.append("results/inventory/inventory.csv")
     if SIMULATING:
-        outputs.append(f"{TRUTH}/noise_floor.csv")
+        outputs += [f"{TRUTH}/noise_floor.csv", "results/diagnostics/score.json"]
     return outputs

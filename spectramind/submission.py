@@ -133,6 +133,25 @@ def write_submission(frame: pd.DataFrame, csv_path: str | Path, zip_path: str | 
             archive.write(csv_path, arcname="submission.csv")
 
 
+def write_validated_submission(
+    planet_ids: list[int],
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    columns: list[str],
+    test_ids: Iterable[int],
+    csv_path: str | Path,
+    zip_path: str | Path,
+) -> pd.DataFrame:
+    """Build, validate (before anything is written), write and re-validate a submission."""
+    test_ids = list(test_ids)
+    frame = build_submission(planet_ids, mu, sigma, columns)
+    problems = submission_problems(frame, columns, test_ids)
+    if problems:
+        raise SubmissionError(csv_path, problems)
+    write_submission(frame, csv_path, zip_path)
+    return validate_submission(csv_path, columns, test_ids)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``spectramind-validate-submission``: exit 0 if valid, 1 with every problem listed."""
     parser = argparse.ArgumentParser(description="Validate an ADC 2025 submission CSV.")

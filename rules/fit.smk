@@ -1,0 +1,68 @@
+# Physics fit per planet, then the submission and (simulated data) its score.
+
+
+rule fit:
+    input:
+        lightcurves="results/lightcurves/{split}/{planet_id}.nc",
+        stars=f"{RAW}/{{split}}_star_info.csv",
+    output:
+        fit="results/fit/{split}/{planet_id}.nc",
+        manifest="results/manifests/fit/{split}/{planet_id}.json",
+    log:
+        "results/logs/fit/{split}/{planet_id}.log",
+    conda:
+        "../envs/fit.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/fit.py"
+
+
+rule submission:
+    input:
+        fits=planets_of("test", "results/fit/{split}/{planet_id}.nc"),
+        sample=f"{RAW}/sample_submission.csv",
+    output:
+        csv=report(
+            "results/submission/submission.csv",
+            caption="../report/submission.rst",
+            category="Submission",
+        ),
+        zip="results/submission/submission.zip",
+        manifest="results/manifests/submission.json",
+    log:
+        "results/logs/submission.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    script:
+        "../scripts/submission.py"
+
+
+rule score:
+    input:
+        fits=planets_of("test", "results/fit/{split}/{planet_id}.nc"),
+        train_lightcurves=planets_of(
+            "train", "results/lightcurves/{split}/{planet_id}.nc"
+        ),
+        test_lightcurves=planets_of(
+            "test", "results/lightcurves/{split}/{planet_id}.nc"
+        ),
+        train_labels=f"{RAW}/train.csv",
+        test_labels=f"{TRUTH}/test_labels.csv",
+        noise_floor=f"{TRUTH}/noise_floor.csv",
+    output:
+        score=report(
+            "results/diagnostics/score.json",
+            caption="../report/score.rst",
+            category="Diagnostics",
+        ),
+        manifest="results/manifests/score.json",
+    log:
+        "results/logs/score.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    script:
+        "../scripts/score.py"

@@ -1,0 +1,17 @@
+"""Snakemake adapter: physics fit of one planet's light curves."""
+
+from pathlib import Path
+
+import xarray as xr
+
+from spectramind.fit import fit_planet
+from spectramind.io import read_star_info
+from spectramind.netcdf import write_netcdf
+from spectramind.workflow import rule_job
+
+with rule_job(snakemake):
+    split, planet_id = snakemake.wildcards.split, int(snakemake.wildcards.planet_id)
+    stars = read_star_info(Path(snakemake.input.stars).parent, split)
+    with xr.open_dataset(snakemake.input.lightcurves) as lightcurves:
+        fit = fit_planet(lightcurves.load(), stars.loc[planet_id])
+    write_netcdf(fit, snakemake.output.fit)
