@@ -52,6 +52,20 @@ def test_run_simulates_calibrates_extracts_and_inventories(simulated_run):
     assert len(noise) == 4
 
 
+def test_run_ends_with_a_valid_submission_and_a_score(simulated_run):
+    from spectramind.submission import validate_submission
+
+    submission = simulated_run / "results/submission/submission.csv"
+    test_ids = [int(p.stem) for p in (simulated_run / "results/raw/test").iterdir()]
+    frame = validate_submission(submission, test_ids=test_ids)
+    assert len(frame) == 2 and (simulated_run / "results/submission/submission.zip").is_file()
+    score = json.loads((simulated_run / "results/diagnostics/score.json").read_text())
+    for method in ("physics_fit", "naive", "public_baseline"):
+        assert 0.0 <= score[method]["score"] <= 1.0
+        assert score[method]["rmse"] > 0
+    assert score["naive"]["score"] == 0.0
+
+
 def test_every_rule_run_wrote_a_manifest_and_a_log(simulated_run):
     manifests = list((simulated_run / "results/manifests").rglob("*.json"))
     rules = {json.loads(p.read_text())["rule"] for p in manifests}
@@ -63,6 +77,9 @@ def test_every_rule_run_wrote_a_manifest_and_a_log(simulated_run):
         "inventory",
         "calibrate",
         "extract",
+        "fit",
+        "submission",
+        "score",
     }
     planet_manifest = next((simulated_run / "results/manifests/simulate_planet").rglob("*.json"))
     record = json.loads(planet_manifest.read_text())
