@@ -58,8 +58,13 @@ def competition_score(
     sigma: np.ndarray,
     naive_mean: float,
     naive_sigma: float,
+    clip: bool = True,
 ) -> float:
-    """The competition score of predictions (planets, 283) against the true depths."""
+    """The competition score of predictions (planets, 283) against the true depths.
+
+    ``clip=False`` returns the value before the final clip to [0, 1], to tell apart methods
+    that all score 0 (worse than the naive prediction by different margins).
+    """
     truth, mu, sigma = (np.asarray(a, dtype=np.float64) for a in (truth, mu, sigma))
     _check(truth, mu, sigma)
     ideal_sigma = np.full(truth.shape[1], IDEAL_SIGMA_AIRS)
@@ -69,7 +74,8 @@ def competition_score(
     l_ref = gaussian_log_likelihood(truth, naive_mean, naive_sigma)
     per_bin = (l_pred - l_ref) / (l_ideal - l_ref)
     weights = np.broadcast_to(bin_weights(truth.shape[1]), truth.shape)
-    return float(np.clip(np.sum(weights * per_bin) / np.sum(weights), 0.0, 1.0))
+    score = float(np.sum(weights * per_bin) / np.sum(weights))
+    return float(np.clip(score, 0.0, 1.0)) if clip else score
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from spectramind.baselines import naive_prediction, public_baseline_prediction, white_light_depth
+from spectramind.baselines import (
+    best_constant_sigma,
+    depth_scale,
+    naive_prediction,
+    public_baseline_prediction,
+    white_light_depth,
+)
 from spectramind.fit.collect import load_predictions
 from spectramind.metrics import competition_score, error_summary
 
@@ -28,7 +34,11 @@ def evaluate(
     for name, (mu, sigma) in predictions.items():
         summary = error_summary(truth, mu, sigma, noise_floor).as_dict()
         summary.pop("bias_per_bin")
-        report[name] = {"score": competition_score(truth, mu, sigma, mean, std), **summary}
+        report[name] = {
+            "score": competition_score(truth, mu, sigma, mean, std),
+            "score_unclipped": competition_score(truth, mu, sigma, mean, std, clip=False),
+            **summary,
+        }
     return report
 
 
@@ -54,9 +64,13 @@ def score_simulated_run(
         return depths
 
     train_white = white_depths(train_lightcurves)
-    train_errors = np.array([train_labels.loc[i].to_numpy() - d for i, d in train_white.items()])
+    train_truth = train_labels.loc[list(train_white)].to_numpy()
+    scale = depth_scale(train_truth, np.array(list(train_white.values())))
+    sigma_public = best_constant_sigma(train_truth, scale * np.array(list(train_white.values())))
     test_white = white_depths(test_lightcurves)
-    public = public_baseline_prediction(np.array([test_white[i] for i in ids]), train_errors)
+    public = public_baseline_prediction(
+        scale * np.array([test_white[i] for i in ids]), sigma_public
+    )
     report = evaluate(
         {
             "physics_fit": (mu, sigma),
@@ -67,5 +81,7 @@ def score_simulated_run(
         train,
         floor,
     )
+    report["public_baseline"]["constant_sigma"] = sigma_public
+    report["public_baseline"]["depth_scale"] = scale
     report["planet_ids"] = ids
     return report

@@ -59,6 +59,8 @@ def test_score_is_clipped_and_overconfidence_is_punished():
     truth = np.full((2, 283), 0.02)
     wrong = truth + 1e-3
     assert competition_score(truth, wrong, np.full_like(truth, 1e-6), MEAN, STD) == 0.0
+    raw = competition_score(truth, wrong, np.full_like(truth, 1e-6), MEAN, STD, clip=False)
+    assert raw < -100  # 1000-sigma misses
     honest = competition_score(truth, wrong, np.full_like(truth, 1e-3), MEAN, STD)
     assert honest > 0.0
 
