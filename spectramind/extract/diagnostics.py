@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spectramind.regressors import quadratic_surface
+
 
 def transit_duration_h(period_d: float, sma: float, inclination_deg: float, depth: float) -> float:
     """Total transit duration T14 (h) of a circular orbit (Seager & Mallen-Ornelas 2003)."""
@@ -17,14 +19,9 @@ def decorrelated_residuals(
     flux: np.ndarray, time_h: np.ndarray, regressors: list[np.ndarray], keep: np.ndarray
 ) -> np.ndarray:
     """Relative residuals of ``flux`` on the ``keep`` bins after a least-squares fit of a
-    quadratic in time plus a quadratic surface in the (standardised) regressors: every
-    regressor, its square and the products of pairs (jitter over bad pixels or flat
-    residuals is a smooth but not linear function of the pointing)."""
+    quadratic in time plus a quadratic surface in the regressors."""
     t = (time_h - time_h.mean()) / np.ptp(time_h)
-    columns = [np.ones_like(t), t, t**2]
-    z = [(reg - reg[keep].mean()) / (reg[keep].std() or 1.0) for reg in regressors]
-    for i, zi in enumerate(z):
-        columns += [zi, zi**2] + [zi * zj for zj in z[i + 1 :]]
+    columns = [np.ones_like(t), t, t**2, *quadratic_surface(regressors, keep)]
     design = np.column_stack(columns)[keep]
     target = flux[keep] / np.median(flux[keep])
     coeffs, *_ = np.linalg.lstsq(design, target, rcond=None)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import batman
 import numpy as np
 
+from spectramind.regressors import quadratic_surface
+
 RAMP_TIMESCALE_H = 0.5
 
 
@@ -49,10 +51,8 @@ def systematics_design(time_h: np.ndarray, regressors: list[np.ndarray]) -> np.n
     and a quadratic surface in the standardised jitter regressors."""
     span = np.ptp(time_h) or 1.0
     tau = (time_h - time_h.mean()) / span
-    columns = [np.ones_like(tau), tau, tau**2, np.exp(-(time_h - time_h[0]) / RAMP_TIMESCALE_H)]
-    z = [(r - r.mean()) / (r.std() or 1.0) for r in regressors]
-    for i, zi in enumerate(z):
-        columns += [zi, zi**2] + [zi * zj for zj in z[i + 1 :]]
+    ramp = np.exp(-(time_h - time_h[0]) / RAMP_TIMESCALE_H)
+    columns = [np.ones_like(tau), tau, tau**2, ramp, *quadratic_surface(regressors)]
     return np.column_stack(columns)
 
 
