@@ -6,7 +6,7 @@ problem. Nothing here writes.
 
 from spectramind.io.calibration import CalibrationFrames, read_calibration
 from spectramind.io.errors import RawDataError
-from spectramind.io.frames import iter_signal_chunks, read_signal, signal_frame_count
+from spectramind.io.frames import iter_signal_chunks, read_signal
 from spectramind.io.layout import (
     INSTRUMENTS,
     SPLITS,
@@ -54,7 +54,6 @@ __all__ = [
     "read_train_labels",
     "read_wavelengths",
     "sigma_columns",
-    "signal_frame_count",
     "signal_path",
     "target_columns",
 ]

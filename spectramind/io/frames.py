@@ -72,15 +72,6 @@ def _read_error(path: Path, err: Exception) -> RawDataError:
     return RawDataError(path, f"parquet data could not be decoded (corrupt file?): {err}")
 
 
-def signal_frame_count(path: str | Path, instrument: str) -> int:
-    """Number of frames in a signal file, from its footer, after checking columns and dtype."""
-    path = Path(path)
-    parquet = open_parquet(path)
-    rows, cols = frame_shape(instrument)
-    _check_columns(path, parquet, rows * cols, (pa.uint16(),))
-    return parquet.metadata.num_rows
-
-
 def _open_signal(
     path: Path, instrument: str, n_frames: int | None
 ) -> tuple[pq.ParquetFile, int, tuple[int, int]]:
