@@ -76,7 +76,7 @@ def fit_white_light(
     n_visits = len(visits)
     depth0 = 0.015
 
-    def unpack(p: np.ndarray):
+    def unpack(p: np.ndarray) -> tuple[Geometry, dict[str, np.ndarray]]:
         geometry = Geometry(p[:n_visits], p[n_visits], p[n_visits + 1], period_d)
         rest = p[n_visits + 2 :].reshape(len(instruments), 3)
         return geometry, {ins: rest[k] for k, ins in enumerate(instruments)}
