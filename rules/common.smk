@@ -64,13 +64,16 @@ def raw_axis_info(wildcards):
     return f"{RAW}/axis_info.parquet"
 
 
+def planets_of(split, pattern):
+    """Expand ``pattern`` over the planets of one split."""
+    return [
+        pattern.format(split=split, planet_id=planet_id) for planet_id in PLANETS[split]
+    ]
+
+
 def per_planet(pattern):
     """Expand ``pattern`` over every (split, planet_id) of the data set."""
-    return [
-        pattern.format(split=split, planet_id=planet_id)
-        for split in SPLITS
-        for planet_id in PLANETS[split]
-    ]
+    return [path for split in SPLITS for path in planets_of(split, pattern)]
 
 
 def simulate_planet_runtime(wildcards, attempt):
@@ -84,13 +87,6 @@ def check_raw_mem_mb(wildcards, input, attempt):
     signals = Path(input.planet).glob("*_signal_*.parquet")
     largest = max((path.stat().st_size for path in signals), default=0)
     return attempt * (500 + 3 * largest // 1_000_000)
-
-
-def planets_of(split, pattern):
-    """Expand ``pattern`` over the planets of one split."""
-    return [
-        pattern.format(split=split, planet_id=planet_id) for planet_id in PLANETS[split]
-    ]
 
 
 def get_final_output():

@@ -1,5 +1,7 @@
 """Snakemake adapter: extract one planet's light curves from its calibrated visits."""
 
+from pathlib import Path
+
 from spectramind.extract import extract_planet
 from spectramind.io import read_wavelengths
 from spectramind.netcdf import write_netcdf
@@ -9,7 +11,7 @@ with rule_job(snakemake):
     dataset = extract_planet(
         fgs1_files=snakemake.input["FGS1"],
         airs_files=snakemake.input["AIRS-CH0"],
-        wavelengths=read_wavelengths(snakemake.input.wavelengths.rsplit("/", 1)[0]),
+        wavelengths=read_wavelengths(Path(snakemake.input.wavelengths).parent),
         fgs1_method=snakemake.params.fgs1_method,
     )
     write_netcdf(dataset, snakemake.output.lightcurves)

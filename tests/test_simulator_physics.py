@@ -8,6 +8,7 @@ import batman
 import numpy as np
 import pytest
 
+from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
 from spectramind.simulate.constants import DEPTH_RANGE, FEATURE_AMPLITUDE_PPM, STAR_RANGES
 from spectramind.simulate.detector import draw_detector, measured_signal, read_out
@@ -34,13 +35,7 @@ def test_population_stays_inside_the_real_ranges():
 
 def test_transit_durations_match_the_real_distribution():
     """T14 median ~3.9 h, 5-95 % 2.5..6.1 h (FORMAT.md), within 25 %."""
-    durations = []
-    for p in POPULATION:
-        k = np.sqrt(p.base_depth)
-        b = p.impact_parameter
-        sin_i = np.sin(np.radians(p.inclination))
-        arg = np.sqrt((1 + k) ** 2 - b**2) / (p.sma * sin_i)
-        durations.append(p.P * 24 / np.pi * np.arcsin(arg))
+    durations = [transit_duration_h(p.P, p.sma, p.inclination, p.base_depth) for p in POPULATION]
     q5, q50, q95 = np.percentile(durations, [5, 50, 95])
     assert q50 == pytest.approx(3.9, rel=0.25)
     assert q5 == pytest.approx(2.5, rel=0.25) and q95 == pytest.approx(6.1, rel=0.25)

@@ -48,23 +48,25 @@ def _check_columns(
         )
 
 
-def _copy_batch(path: Path, batch: pa.RecordBatch, out: np.ndarray) -> None:
-    """Copy a record batch column by column into the 2-D view ``out`` (rows, columns)."""
-    for j, column in enumerate(batch.columns):
+def _reject_missing(path: Path, columns: list) -> None:
+    """Raise if any column holds nulls (parquet's NaN for integer data, pandas' for floats)."""
+    for j, column in enumerate(columns):
         if column.null_count:
             raise RawDataError(
                 path, f"column {j} holds {column.null_count} missing (null or NaN) values"
             )
+
+
+def _copy_columns(path: Path, columns: list, out: np.ndarray) -> None:
+    """Copy arrow columns one by one into the 2-D view ``out`` (rows, columns)."""
+    _reject_missing(path, columns)
+    for j, column in enumerate(columns):
         out[:, j] = column.to_numpy(zero_copy_only=False)
 
 
 def _batch_array(path: Path, batch: pa.RecordBatch) -> np.ndarray:
     """A record batch as one (rows, columns) array, converted in a single C++ call."""
-    for j, column in enumerate(batch.columns):
-        if column.null_count:
-            raise RawDataError(
-                path, f"column {j} holds {column.null_count} missing (null or NaN) values"
-            )
+    _reject_missing(path, batch.columns)
     return np.asarray(batch.to_tensor(row_major=True))
 
 
@@ -132,7 +134,7 @@ def read_signal(path: str | Path, instrument: str, n_frames: int | None = None) 
     start = 0
     try:
         for batch in parquet.iter_batches(batch_size=DEFAULT_CHUNK_FRAMES, use_threads=False):
-            _copy_batch(path, batch, out[start : start + batch.num_rows])
+            _copy_columns(path, batch.columns, out[start : start + batch.num_rows])
             start += batch.num_rows
     except (pa.ArrowException, OSError) as err:
         raise _read_error(path, err) from err
@@ -155,10 +157,5 @@ def read_frame_table(
     except (pa.ArrowException, OSError) as err:
         raise _read_error(path, err) from err
     out = np.empty(shape, dtype=dtypes[0].to_pandas_dtype())
-    for j, column in enumerate(table.columns):
-        if column.null_count:
-            raise RawDataError(
-                path, f"column {j} holds {column.null_count} missing (null or NaN) values"
-            )
-        out[:, j] = column.to_numpy()
+    _copy_columns(path, table.columns, out)
     return out

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from astropy.stats import sigma_clip
 from scipy.ndimage import median_filter
 
+from spectramind.calibrate.pixels import hot_pixels
 from spectramind.io import (
     calibration_dir,
     discover_planets,
@@ -95,7 +95,7 @@ def measure_visit(
         f"{p} read median": float(np.median(calib.read)),
         f"{p} flat median": float(np.median(calib.flat)),
         f"{p} dead fraction": float(calib.dead.mean()),
-        f"{p} hot fraction": float(sigma_clip(calib.dark, sigma=5, maxiters=5).mask.mean()),
+        f"{p} hot fraction": float(hot_pixels(calib.dark, sigma=5.0).mean()),
     }
     for power in range(calib.linear_corr.shape[0]):
         stats[f"{p} linear_corr c{power} median"] = float(np.median(calib.linear_corr[power]))
