@@ -6,6 +6,9 @@ their time moving float64 copies of the visit through memory. Here every raw val
 once, the arithmetic is float64 in registers, and only the binned sums are stored. Steps
 that are switched off are passed as identities (gain 1, offset 0, polynomial x, dark 0,
 short-read weight 0) so the loops stay branch-free and vectorise.
+
+``pixel_model`` is the tuple (inv_gain, offset, coeffs (6, R, C), dark_short (R, C),
+dark_long (R, C), short_weight): everything that turns a raw pair into a CDS signal.
 """
 
 from __future__ import annotations
@@ -16,24 +19,15 @@ from numba import njit
 
 @njit(cache=True, nogil=True)
 def _pair_signal(
-    short: np.ndarray,
-    long: np.ndarray,
-    col0: int,
-    inv_gain: float,
-    offset: float,
-    coeffs: np.ndarray,
-    dark_short: np.ndarray,
-    dark_long: np.ndarray,
-    short_weight: float,
-    signal: np.ndarray,
-    shot: np.ndarray,
+    short: np.ndarray, long: np.ndarray, pixel_model: tuple, signal: np.ndarray, shot: np.ndarray
 ) -> None:
     """Calibrated CDS signal of one pair into ``signal`` (R, C), and its shot-noise term."""
+    inv_gain, offset, coeffs, dark_short, dark_long, short_weight = pixel_model
     n_rows, n_cols = signal.shape
     for r in range(n_rows):
         for c in range(n_cols):
-            lo = short[r, col0 + c] * inv_gain + offset
-            hi = long[r, col0 + c] * inv_gain + offset
+            lo = short[r, c] * inv_gain + offset
+            hi = long[r, c] * inv_gain + offset
             lin_lo = coeffs[5, r, c]
             lin_hi = coeffs[5, r, c]
             for power in range(4, -1, -1):
@@ -45,37 +39,18 @@ def _pair_signal(
 
 
 @njit(cache=True, nogil=True)
-def pair_signals(
-    raw: np.ndarray,
-    col0: int,
-    inv_gain: float,
-    offset: float,
-    coeffs: np.ndarray,
-    dark_short: np.ndarray,
-    dark_long: np.ndarray,
-    short_weight: float,
-    out: np.ndarray,
-) -> None:
+def pair_signals(raw: np.ndarray, pixel_model: tuple, out: np.ndarray) -> None:
     """Calibrated CDS signal of the first len(out) pairs of ``raw`` into ``out`` (k, R, C)."""
     shot = np.empty(out.shape[1:])
     for k in range(out.shape[0]):
-        _pair_signal(
-            raw[2 * k], raw[2 * k + 1], col0, inv_gain, offset, coeffs, dark_short,
-            dark_long, short_weight, out[k], shot,
-        )  # fmt: skip
+        _pair_signal(raw[2 * k], raw[2 * k + 1], pixel_model, out[k], shot)
 
 
 @njit(cache=True, nogil=True)
 def accumulate_bins(
     raw: np.ndarray,
-    col0: int,
-    inv_gain: float,
-    offset: float,
-    coeffs: np.ndarray,
-    dark_short: np.ndarray,
-    dark_long: np.ndarray,
+    pixel_model: tuple,
     read_variance: np.ndarray,
-    short_weight: float,
     pairs_per_bin: int,
     first_pair: int,
     cosmic_sigma: float,
@@ -88,8 +63,7 @@ def accumulate_bins(
     """Add the CDS pairs of ``raw`` (2n frames, rows, columns; short then long read of each
     pair) into the bin sums ``flux`` / ``variance`` (bins, R, C) float64.
 
-    Columns col0 .. col0 + C of the frames are used. dark_short / dark_long: dark charge of
-    each read (e-); read_variance: read-noise variance of one CDS value (e-^2). Pair k of
+    read_variance: read-noise variance of one CDS value (e-^2). Pair k of
     this chunk is pair first_pair + k of the visit and goes to bin
     (first_pair + k) // pairs_per_bin.
 
@@ -106,10 +80,7 @@ def accumulate_bins(
     for k in range(n_pairs):
         pair = first_pair + k
         b = pair // pairs_per_bin
-        _pair_signal(
-            raw[2 * k], raw[2 * k + 1], col0, inv_gain, offset, coeffs, dark_short,
-            dark_long, short_weight, signal, shot,
-        )  # fmt: skip
+        _pair_signal(raw[2 * k], raw[2 * k + 1], pixel_model, signal, shot)
         for r in range(n_rows):
             for c in range(n_cols):
                 value = signal[r, c]

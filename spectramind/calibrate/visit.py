@@ -62,10 +62,8 @@ def read_times(axis: AxisInfo, instrument: str, path: Path) -> tuple[float, floa
 
 
 def white_noise_pixels(
-    frames: np.ndarray, col0: int, inv_gain: float, offset: float, coeffs: np.ndarray,
-    dark_short: np.ndarray, dark_long: np.ndarray, short_weight: float,
-    read_variance: np.ndarray,
-) -> np.ndarray:  # fmt: skip
+    frames: np.ndarray, pixel_model: tuple, read_variance: np.ndarray
+) -> np.ndarray:
     """Pixels whose pair-to-pair scatter is what photon + read noise predict (within 50 %).
 
     Only there does a spike mean a cosmic ray; where pointing jitter dominates (the FGS1
@@ -77,11 +75,9 @@ def white_noise_pixels(
     """
     n_pairs = min(frames.shape[0] // 2, NOISE_SAMPLE_PAIRS)
     if n_pairs < 3:
-        return np.zeros(dark_short.shape, dtype=np.bool_)
-    signals = np.empty((n_pairs, *dark_short.shape))
-    pair_signals(
-        frames, col0, inv_gain, offset, coeffs, dark_short, dark_long, short_weight, signals
-    )
+        return np.zeros(read_variance.shape, dtype=np.bool_)
+    signals = np.empty((n_pairs, *read_variance.shape))
+    pair_signals(frames, pixel_model, signals)
     differences = np.sort(np.abs(np.diff(signals, axis=0)), axis=0)
     kept = differences[: len(differences) - max(1, int(TRIM_FRACTION * len(differences)))]
     # A normal variable's rms below its (1 - TRIM_FRACTION) quantile, relative to sigma.
@@ -146,8 +142,11 @@ def calibrate_visit(
     history = np.zeros((3, *dark.shape))
     used_frames = 2 * n_bins * pairs_per_bin
     inv_gain, offset = (1.0 / adc.gain, adc.offset) if options.adc else (1.0, 0.0)
-    dark_short = np.ascontiguousarray(dark * dt_short)
-    dark_long = np.ascontiguousarray(dark * dt_long)
+    pixel_model = (
+        inv_gain, offset, coeffs, np.ascontiguousarray(dark * dt_short),
+        np.ascontiguousarray(dark * dt_long), short_weight,
+    )  # fmt: skip
+    cosmic_sigma = options.cosmic_sigma if options.cosmic[instrument] else 0.0
     read_variance = np.ascontiguousarray(read_variance)
     testable = np.zeros(dark.shape, dtype=np.bool_)
     chunks = iter_signal_chunks(
@@ -158,15 +157,10 @@ def calibrate_visit(
             break
         frames = frames[: used_frames - start]
         if start == 0 and options.cosmic[instrument]:
-            testable = white_noise_pixels(
-                frames, 0, inv_gain, offset, coeffs, dark_short, dark_long, short_weight,
-                read_variance,
-            )  # fmt: skip
+            testable = white_noise_pixels(frames, pixel_model, read_variance)
         accumulate_bins(
-            frames, 0, inv_gain, offset, coeffs, dark_short, dark_long, read_variance,
-            short_weight, pairs_per_bin, start // 2,
-            options.cosmic_sigma if options.cosmic[instrument] else 0.0, testable, history, flux,
-            variance, cosmics,
+            frames, pixel_model, read_variance, pairs_per_bin, start // 2, cosmic_sigma,
+            testable, history, flux, variance, cosmics,
         )  # fmt: skip
 
     static_flags = np.zeros(dark.shape, dtype=np.uint8)
