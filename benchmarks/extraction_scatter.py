@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from spectramind.extract.diagnostics import decorrelated_residuals, transit_duration_h
-from spectramind.simulate.constants import AIRS_CROP, INTEGRATION_S
+from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, INTEGRATION_S
 from spectramind.simulate.star import airs_column_rates, fgs1_rate
 
 MARGIN_H = 0.25
@@ -50,7 +50,7 @@ def main() -> None:
                 if name == "FGS1":
                     photons = fgs1_rate(truth.Ts, truth.brightness) * INTEGRATION_S["FGS1"]
                 else:
-                    rates = airs_column_rates(truth.Ts, truth.brightness)[AIRS_CROP]
+                    rates = airs_column_rates(truth.Ts, truth.brightness)[AIRS_SCIENCE_COLUMNS]
                     photons = rates.sum() * INTEGRATION_S["AIRS-CH0"]
                 shot = 1.0 / np.sqrt(photons * pairs)
                 propagated = np.sqrt(np.median(var[keep])) / np.median(white[keep])

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from spectramind.calibrate import CalibrationOptions, calibrate_visit
-from spectramind.netcdf import write_netcdf
-from spectramind.workflow import rule_job
+from spectramind.core.jobs import rule_job
+from spectramind.core.netcdf import write_netcdf
 
 with rule_job(snakemake):
     dataset = calibrate_visit(

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from spectramind.core.jobs import rule_job
 from spectramind.io.inventory import write_planet_summary
-from spectramind.workflow import rule_job
 
 with rule_job(snakemake):
     planet = Path(snakemake.input.planet)

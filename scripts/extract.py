@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+from spectramind.core.jobs import rule_job
+from spectramind.core.netcdf import write_netcdf
 from spectramind.extract import extract_planet
 from spectramind.io import read_wavelengths
-from spectramind.netcdf import write_netcdf
-from spectramind.workflow import rule_job
 
 with rule_job(snakemake):
     dataset = extract_planet(

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import xarray as xr
 
+from spectramind.core.jobs import rule_job
+from spectramind.core.netcdf import write_netcdf
 from spectramind.fit import fit_planet
 from spectramind.io import read_star_info
-from spectramind.netcdf import write_netcdf
-from spectramind.workflow import rule_job
 
 with rule_job(snakemake):
     split, planet_id = snakemake.wildcards.split, int(snakemake.wildcards.planet_id)

@@ -1,7 +1,7 @@
 """Snakemake adapter: one table row per planet, visit and instrument of the raw root."""
 
+from spectramind.core.jobs import rule_job
 from spectramind.io.inventory import write_inventory_table
-from spectramind.workflow import rule_job
 
 with rule_job(snakemake):
     write_inventory_table(snakemake.input, snakemake.output.table)

@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from spectramind.atomic import write_json_atomic
+from spectramind.core.atomic import write_json_atomic
+from spectramind.core.jobs import rule_job
+from spectramind.evaluation.scoring import score_simulated_run
 from spectramind.io import read_labels
-from spectramind.scoring import score_simulated_run
-from spectramind.workflow import rule_job
 
 with rule_job(snakemake):
     report = score_simulated_run(

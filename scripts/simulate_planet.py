@@ -1,7 +1,7 @@
 """Snakemake adapter: simulate one planet's raw folder and its truth record."""
 
+from spectramind.core.jobs import rule_job
 from spectramind.simulate import SimulationConfig, simulate_planet
-from spectramind.workflow import rule_job
 
 with rule_job(snakemake):
     simulate_planet(

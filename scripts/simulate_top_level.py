@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from spectramind.core.jobs import rule_job
 from spectramind.simulate import SimulationConfig, write_top_level
-from spectramind.workflow import rule_job
 
 with rule_job(snakemake):
     write_top_level(

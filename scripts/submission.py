@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from spectramind.core.jobs import rule_job
 from spectramind.fit.collect import load_predictions
 from spectramind.io import read_star_info
 from spectramind.submission import write_validated_submission
-from spectramind.workflow import rule_job
 
 with rule_job(snakemake):
     ids, mu, sigma = load_predictions(snakemake.input.fits)

@@ -16,7 +16,7 @@ import xarray as xr
 from spectramind import io
 from spectramind.calibrate import CalibrationOptions, calibrate_visit
 from spectramind.calibrate.pixels import FLAG_COSMIC, FLAG_DEAD, FLAG_HOT
-from spectramind.netcdf import write_netcdf
+from spectramind.core.netcdf import write_netcdf
 
 REPO = Path(__file__).resolve().parents[1]
 NO_COSMIC = CalibrationOptions(cosmic=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spectramind import provenance
+from spectramind.core import provenance
 from spectramind.simulate import SimulationConfig, planet_ids, simulate_dataset, simulate_planet
 from spectramind.simulate import planet as planet_module
 

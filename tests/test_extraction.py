@@ -8,11 +8,11 @@ import xarray as xr
 
 from spectramind import io
 from spectramind.calibrate import calibrate_visit
+from spectramind.core.netcdf import write_netcdf
 from spectramind.extract import extract_planet
 from spectramind.extract.diagnostics import decorrelated_residuals, transit_duration_h
-from spectramind.netcdf import write_netcdf
+from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, INTEGRATION_S
 from spectramind.simulate import draw_planet
-from spectramind.simulate.constants import AIRS_CROP, INTEGRATION_S
 from spectramind.simulate.planet import visit_scene
 
 
@@ -60,7 +60,8 @@ def test_flux_levels_match_what_the_simulator_put_in(extracted):
         fgs1_pairs = lc.attrs["fgs1_pairs_per_bin"]
         airs_pairs = lc.attrs["airs_pairs_per_bin"]
         expected_f = scene_f.base_rate[0] * INTEGRATION_S["FGS1"] * fgs1_pairs
-        expected_a = scene_a.base_rate[AIRS_CROP][::-1] * INTEGRATION_S["AIRS-CH0"] * airs_pairs
+        airs_rate = scene_a.base_rate[AIRS_SCIENCE_COLUMNS][::-1]
+        expected_a = airs_rate * INTEGRATION_S["AIRS-CH0"] * airs_pairs
         measured_f = lc["flux"].values[visit, first, 0].mean()
         measured_a = lc["flux"].values[visit, first, 1:].mean(axis=0)
         assert measured_f == pytest.approx(expected_f, rel=0.015)

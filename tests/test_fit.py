@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from spectramind.baselines import white_light_depth
+from spectramind.evaluation.baselines import white_light_depth
 from spectramind.fit import fit_planet
 from spectramind.fit.model import Geometry, TransitCurve
 from spectramind.fit.spectrum import red_noise_beta

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spectramind.metrics import (
+from spectramind.evaluation.metrics import (
     FGS1_WEIGHT,
     InvalidPrediction,
     competition_score,

@@ -12,10 +12,10 @@ from spectramind.submission import (
     SubmissionError,
     build_submission,
     expected_columns,
-    main,
     validate_submission,
     write_submission,
 )
+from spectramind.submission.cli import main
 
 IDS = [11, 22, 33]
 

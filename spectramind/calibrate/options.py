@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PAIR_PERIOD_S = {"FGS1": 0.4, "AIRS-CH0": 4.8}  # real pair spacing at full cadence
-READ_TIMES_S = {"FGS1": (0.1, 0.2)}  # dark-current exposure of short / long read (AIRS: axis_info)
+from spectramind.io.layout import PAIR_PERIOD_S
 
 
 def _default_bins() -> dict[str, int]:

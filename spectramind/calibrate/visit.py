@@ -11,7 +11,7 @@ import xarray as xr
 
 from spectramind import __version__
 from spectramind.calibrate.kernels import accumulate_bins, pair_signals
-from spectramind.calibrate.options import PAIR_PERIOD_S, READ_TIMES_S, CalibrationOptions
+from spectramind.calibrate.options import CalibrationOptions
 from spectramind.calibrate.pixels import (
     FLAG_COSMIC,
     FLAG_DEAD,
@@ -20,6 +20,7 @@ from spectramind.calibrate.pixels import (
     fill_masked_along_columns,
     hot_pixels,
 )
+from spectramind.core.provenance import sha256_outputs
 from spectramind.io import (
     AxisInfo,
     RawDataError,
@@ -30,11 +31,10 @@ from spectramind.io import (
     read_calibration,
     signal_path,
 )
-from spectramind.provenance import sha256_outputs
+from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, INTEGRATION_S, PAIR_PERIOD_S, SHORT_READ_S
 
 log = logging.getLogger(__name__)
 
-AIRS_SCIENCE_COLUMNS = slice(39, 321)  # -> wl_2..wl_283 once flipped to ascending wavelength
 JITTER_TOLERANCE = 1.2
 NOISE_SAMPLE_PAIRS = 256
 TRIM_FRACTION = 0.02
@@ -53,7 +53,7 @@ def detect_cadence(axis: AxisInfo, instrument: str) -> int:
 def read_times(axis: AxisInfo, instrument: str, path: Path) -> tuple[float, float]:
     """Dark-current exposure (s) of the short and long read: 0.1 / 0.1 + integration."""
     if instrument == "FGS1":
-        return READ_TIMES_S["FGS1"]
+        return SHORT_READ_S, SHORT_READ_S + INTEGRATION_S["FGS1"]
     integration = axis.airs_integration_s
     short, long = np.unique(integration[0::2]), np.unique(integration[1::2])
     if len(short) != 1 or len(long) != 1:

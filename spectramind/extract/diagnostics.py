@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectramind.regressors import quadratic_surface
+from spectramind.extract.regressors import quadratic_surface
 
 
 def transit_duration_h(period_d: float, sma: float, inclination_deg: float, depth: float) -> float:

@@ -12,10 +12,10 @@ import xarray as xr
 
 from spectramind import __version__
 from spectramind.calibrate.pixels import FLAG_DEAD, FLAG_HOT
+from spectramind.core.provenance import sha256_outputs
 from spectramind.extract.airs import optimal_extraction
 from spectramind.extract.fgs1 import photometry
 from spectramind.io import RawDataError
-from spectramind.provenance import sha256_outputs
 
 log = logging.getLogger(__name__)
 

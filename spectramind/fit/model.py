@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import batman
 import numpy as np
 
-from spectramind.regressors import quadratic_surface
+from spectramind.extract.regressors import quadratic_surface
 
 RAMP_TIMESCALE_H = 0.5
 

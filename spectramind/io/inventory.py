@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectramind.atomic import write_csv_atomic, write_json_atomic
+from spectramind.core.atomic import write_csv_atomic, write_json_atomic
 from spectramind.io.calibration import read_calibration
 from spectramind.io.frames import iter_signal_chunks
 from spectramind.io.layout import INSTRUMENTS, calibration_dir, discover_visits, signal_path

@@ -1,6 +1,8 @@
 """Where things live in an ADC 2025 raw root (the Kaggle layout), and what is in it.
 
-Only paths and names here; reading is done by the sibling modules.
+Paths, names and the format's fixed numbers (frame shapes, readout timing, the AIRS science
+columns, 283 targets): the one place every stage takes them from. Reading is done by the
+sibling modules.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ N_ROWS = 32
 N_COLUMNS: dict[str, int] = {"FGS1": 32, "AIRS-CH0": 356}
 CALIBRATION_FRAMES: tuple[str, ...] = ("dark", "dead", "flat", "read", "linear_corr")
 LINEAR_CORR_DEGREE = 5
-N_TARGETS = 283
+N_TARGETS = 283  # FGS1 white light + 282 AIRS-CH0 bins: wl_1..wl_283
+
+# AIRS-CH0 detector columns that map to wl_2..wl_283 (descending wavelength; flipped later).
+AIRS_SCIENCE_COLUMNS = slice(39, 321)
+
+# Readout timing at full cadence (s). A CDS pair is a short read SHORT_READ_S after the
+# reset, then a long read after a further INTEGRATION_S; pairs repeat every PAIR_PERIOD_S.
+SHORT_READ_S = 0.1
+INTEGRATION_S: dict[str, float] = {"FGS1": 0.1, "AIRS-CH0": 4.5}
+PAIR_PERIOD_S: dict[str, float] = {"FGS1": 0.4, "AIRS-CH0": 4.8}
 
 TOP_LEVEL_FILES: tuple[str, ...] = (
     "adc_info.csv",

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectramind.atomic import write_csv_atomic, write_json_atomic, write_parquet_atomic
+from spectramind.core.atomic import write_csv_atomic, write_json_atomic, write_parquet_atomic
 from spectramind.io.layout import N_TARGETS
 from spectramind.io.tables import sigma_columns, target_columns
 from spectramind.simulate.config import SimulationConfig

@@ -7,10 +7,7 @@ Keep every real-data figure here, once, so tests can compare simulator output ag
 ADC_GAIN = 0.4369
 ADC_OFFSET = -1000.0
 
-# Readout timing (seconds). A CDS pair is a short read then a long read after a reset.
-SHORT_READ_S = 0.1
-INTEGRATION_S = {"FGS1": 0.1, "AIRS-CH0": 4.5}
-PAIR_PERIOD_S = {"FGS1": 0.4, "AIRS-CH0": 4.8}
+# Readout timing of a whole visit (the per-pair timing is in spectramind.io.layout).
 VISIT_LENGTH_S = 7.5 * 3600.0
 FULL_PAIRS = {"FGS1": 67500, "AIRS-CH0": 5625}
 
@@ -27,8 +24,6 @@ REAL_DEAD_FRACTION = 0.01
 REAL_HOT_FRACTION = 0.017  # 5-sigma clip of the dark frame
 REAL_LINEAR_CORR_MEDIANS = (0.2, 0.9999, -6e-9, 1e-11, -5e-17, 1e-22)  # c0 spans 0.14..0.27
 
-# AIRS crop that maps detector columns to wl_2..wl_283 (then flipped to ascending).
-AIRS_CROP = slice(39, 321)
 FGS1_WAVELENGTH_UM = 0.7
 
 # Star and orbit ranges of the 1100 real training planets (train_star_info.csv).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectramind.simulate.constants import SHORT_READ_S
+from spectramind.io.layout import SHORT_READ_S
 
 COSMIC_RATE_PER_PIXEL_S = 1.5e-5  # ~5 hits / cm^2 / s on 18 um pixels, as at L2
 COSMIC_MEDIAN_E = 800.0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectramind.simulate.constants import INTEGRATION_S
+from spectramind.io.layout import INTEGRATION_S
 from spectramind.simulate.detector import Detector
 from spectramind.simulate.scene import BACKGROUND_E_PER_S, airs_profile, fgs1_psf
 from spectramind.simulate.wavelengths import airs_columns_to_targets

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from spectramind.io.layout import INSTRUMENTS, frame_shape
+from spectramind.io.layout import INSTRUMENTS, INTEGRATION_S, frame_shape
 from spectramind.simulate.config import (
     STREAM_DETECTOR,
     STREAM_JITTER,
     STREAM_PHOTONS,
     SimulationConfig,
 )
-from spectramind.simulate.constants import FGS1_WAVELENGTH_UM, INTEGRATION_S
+from spectramind.simulate.constants import FGS1_WAVELENGTH_UM
 from spectramind.simulate.detector import Detector, draw_detector, read_out
 from spectramind.simulate.exposure import expose_pairs
 from spectramind.simulate.noise_floor import depth_information, noise_floor_targets

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectramind.simulate.constants import AIRS_CROP, INTEGRATION_S, REAL_COUNTS_PER_PAIR
+from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, INTEGRATION_S
+from spectramind.simulate.constants import REAL_COUNTS_PER_PAIR
 from spectramind.simulate.wavelengths import airs_column_wavelengths
 
 HC_OVER_K_UM_K = 14387.77
@@ -45,15 +46,15 @@ def airs_column_rates(t_eff: float, brightness: float) -> np.ndarray:
     """Stellar e-/s reaching each of the 356 AIRS columns (summed over rows)."""
     weights = _airs_column_weights(t_eff)
     white = REAL_COUNTS_PER_PAIR["AIRS-CH0"] / INTEGRATION_S["AIRS-CH0"]
-    return brightness * white * weights / weights[AIRS_CROP].sum()
+    return brightness * white * weights / weights[AIRS_SCIENCE_COLUMNS].sum()
 
 
 def fgs1_rate(t_eff: float, brightness: float) -> float:
     """Stellar e-/s over the FGS1 window, with the star's visible-to-infrared colour."""
-    colour = _fgs1_band_photons(t_eff) / _airs_column_weights(t_eff)[AIRS_CROP].sum()
+    colour = _fgs1_band_photons(t_eff) / _airs_column_weights(t_eff)[AIRS_SCIENCE_COLUMNS].sum()
     reference = (
         _fgs1_band_photons(REFERENCE_TEMPERATURE_K)
-        / _airs_column_weights(REFERENCE_TEMPERATURE_K)[AIRS_CROP].sum()
+        / _airs_column_weights(REFERENCE_TEMPERATURE_K)[AIRS_SCIENCE_COLUMNS].sum()
     )
     white = REAL_COUNTS_PER_PAIR["FGS1"] / INTEGRATION_S["FGS1"]
     return float(brightness * white * colour / reference)

@@ -10,12 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from spectramind.simulate.constants import (
-    INTEGRATION_S,
-    PAIR_PERIOD_S,
-    SHORT_READ_S,
-    VISIT_LENGTH_S,
-)
+from spectramind.io.layout import INTEGRATION_S, PAIR_PERIOD_S, SHORT_READ_S
+from spectramind.simulate.constants import VISIT_LENGTH_S
 from spectramind.simulate.population import VisitTruth
 
 GRID_S = PAIR_PERIOD_S["FGS1"]

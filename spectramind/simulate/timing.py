@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spectramind.io.layout import INTEGRATION_S, PAIR_PERIOD_S, SHORT_READ_S
 from spectramind.simulate.config import SimulationConfig
-from spectramind.simulate.constants import INTEGRATION_S, PAIR_PERIOD_S, SHORT_READ_S
 from spectramind.simulate.wavelengths import airs_column_wavelengths
 
 

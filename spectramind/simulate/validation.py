@@ -22,9 +22,8 @@ from spectramind.io import (
     read_signal,
     signal_path,
 )
+from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, PAIR_PERIOD_S
 from spectramind.simulate.constants import (
-    AIRS_CROP,
-    PAIR_PERIOD_S,
     REAL_COUNTS_PER_PAIR,
     REAL_DARK_MEDIAN,
     REAL_DEAD_FRACTION,
@@ -82,7 +81,7 @@ def measure_visit(
     cds = linear[1::2] - linear[0::2]
     cds[:, calib.dead] = 0.0
     if instrument == "AIRS-CH0":
-        cds = cds[:, :, AIRS_CROP]
+        cds = cds[:, :, AIRS_SCIENCE_COLUMNS]
     white = cds.sum(axis=(1, 2))
     window = int(SCATTER_WINDOW_S / (PAIR_PERIOD_S[instrument] * cadence))
     p = instrument

@@ -8,7 +8,7 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
-from spectramind.simulate.constants import AIRS_CROP
+from spectramind.io.layout import AIRS_SCIENCE_COLUMNS
 
 
 @cache
@@ -27,4 +27,4 @@ def target_wavelengths() -> np.ndarray:
 
 def airs_columns_to_targets(values: np.ndarray) -> np.ndarray:
     """Map per-detector-column values (..., 356) to the 282 AIRS targets: crop then flip."""
-    return values[..., AIRS_CROP][..., ::-1]
+    return values[..., AIRS_SCIENCE_COLUMNS][..., ::-1]

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from spectramind.baselines import (
+from spectramind.evaluation.baselines import (
     best_constant_sigma,
     depth_scale,
     naive_prediction,
     public_baseline_prediction,
     white_light_depth,
 )
+from spectramind.evaluation.metrics import competition_score, error_summary, naive_reference
 from spectramind.fit.collect import load_predictions
-from spectramind.metrics import competition_score, error_summary
 
 
 def evaluate(
@@ -28,7 +28,7 @@ def evaluate(
     noise_floor: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Score, RMSE, bias, coverage and RMSE / noise floor of each named (mu, sigma)."""
-    mean, std = float(np.mean(train_depths)), float(np.std(train_depths))
+    mean, std = naive_reference(train_depths)
     report: dict[str, Any] = {"n_planets": int(truth.shape[0]), "naive_mean": mean,
                               "naive_sigma": std}  # fmt: skip
     for name, (mu, sigma) in predictions.items():

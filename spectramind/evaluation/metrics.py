@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spectramind.io.layout import N_TARGETS
+
 SIGMA_FLOOR = 1e-15
 IDEAL_SIGMA_FGS1 = 1e-6
 IDEAL_SIGMA_AIRS = 1e-5
@@ -32,7 +34,12 @@ def gaussian_log_likelihood(y: np.ndarray, mu: np.ndarray, sigma: np.ndarray) ->
     return -HALF_LOG_2PI - np.log(sigma) - 0.5 * ((y - mu) / sigma) ** 2
 
 
-def bin_weights(n_bins: int = 283) -> np.ndarray:
+def naive_reference(train_depths: np.ndarray) -> tuple[float, float]:
+    """The score's zero point: mean and standard deviation of all training depths."""
+    return float(np.mean(train_depths)), float(np.std(train_depths))
+
+
+def bin_weights(n_bins: int = N_TARGETS) -> np.ndarray:
     """Score weight of each bin: FGS1 first, then the AIRS bins."""
     weights = np.ones(n_bins)
     weights[0] = FGS1_WEIGHT

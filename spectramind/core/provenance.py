@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from spectramind.atomic import write_json_atomic
+from spectramind.core.atomic import write_json_atomic
 
 TRACKED_PACKAGES = (
     "spectramind",
@@ -28,8 +28,7 @@ TRACKED_PACKAGES = (
     "xarray",
     "netCDF4",
     "batman-package",
-    "torch",
-    "torch-geometric",
+    "numba",
     "snakemake",
 )
 HASH_BLOCK = 1 << 22

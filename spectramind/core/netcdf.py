@@ -6,7 +6,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from spectramind.atomic import atomic_output
+from spectramind.core.atomic import atomic_output
 
 
 def write_netcdf(dataset: xr.Dataset, path: str | Path) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from spectramind.provenance import write_manifest
+from spectramind.core.provenance import write_manifest
 
 log = logging.getLogger("spectramind")
 

@@ -13,7 +13,8 @@ import numpy as np
 import xarray as xr
 from scipy.ndimage import uniform_filter1d
 
-from spectramind.metrics import competition_score
+from spectramind.evaluation.metrics import competition_score, naive_reference
+from spectramind.io.layout import N_TARGETS
 
 SMOOTHING_BINS = 5
 EDGE_MARGIN_FRACTION = 0.05
@@ -22,7 +23,7 @@ BASELINE_DEGREE = 2
 
 def naive_prediction(train_depths: np.ndarray, n_planets: int) -> tuple[np.ndarray, np.ndarray]:
     """Train mean and std in every bin of every planet."""
-    mean, std = float(np.mean(train_depths)), float(np.std(train_depths))
+    mean, std = naive_reference(train_depths)
     shape = (n_planets, train_depths.shape[1])
     return np.full(shape, mean), np.full(shape, std)
 
@@ -62,7 +63,7 @@ def best_constant_sigma(train_truth: np.ndarray, train_depths: np.ndarray) -> fl
     """The constant sigma with the highest score of the white-light depths on the training
     planets (naive statistics from the same training set)."""
     mu = np.repeat(np.clip(train_depths, 0.0, None)[:, None], train_truth.shape[1], axis=1)
-    mean, std = float(np.mean(train_truth)), float(np.std(train_truth))
+    mean, std = naive_reference(train_truth)
     scores = [
         competition_score(train_truth, mu, np.full_like(mu, s), mean, std) for s in SIGMA_GRID
     ]
@@ -70,7 +71,7 @@ def best_constant_sigma(train_truth: np.ndarray, train_depths: np.ndarray) -> fl
 
 
 def public_baseline_prediction(
-    depths: np.ndarray, sigma: float, n_bins: int = 283
+    depths: np.ndarray, sigma: float, n_bins: int = N_TARGETS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each planet's white-light depth in every bin, with one constant sigma."""
     mu = np.repeat(np.clip(depths, 0.0, None)[:, None], n_bins, axis=1)

@@ -1,13 +1,10 @@
 """Build, validate and package a Kaggle submission (planet_id, wl_1..wl_283, sigma_1..sigma_283).
 
-The validator reports every problem at once, each naming the column or planet to fix, and is
-usable on any CSV: ``spectramind-validate-submission submission.csv --sample ... --test-ids``.
+The validator reports every problem at once, each naming the column or planet to fix.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spectramind.atomic import atomic_output
+from spectramind.core.atomic import atomic_output
 from spectramind.io.tables import sigma_columns, target_columns
 
 MAX_LISTED = 5
@@ -150,27 +147,3 @@ def write_validated_submission(
         raise SubmissionError(csv_path, problems)
     write_submission(frame, csv_path, zip_path)
     return validate_submission(csv_path, columns, test_ids)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``spectramind-validate-submission``: exit 0 if valid, 1 with every problem listed."""
-    parser = argparse.ArgumentParser(description="Validate an ADC 2025 submission CSV.")
-    parser.add_argument("submission", type=Path)
-    parser.add_argument("--sample", type=Path, help="sample_submission.csv (column order)")
-    parser.add_argument("--test-ids", type=Path, help="test_star_info.csv (planet ids)")
-    args = parser.parse_args(argv)
-    columns = list(pd.read_csv(args.sample, nrows=0).columns) if args.sample else None
-    ids = None
-    if args.test_ids:
-        ids = pd.read_csv(args.test_ids)["planet_id"].astype(float).astype(np.int64).tolist()
-    try:
-        frame = validate_submission(args.submission, columns, ids)
-    except SubmissionError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print(f"{args.submission}: valid, {len(frame)} planets")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

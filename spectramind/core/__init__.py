@@ -1,0 +1,1 @@
+"""What every stage shares: atomic writes, netCDF output, provenance manifests, the job runner."""

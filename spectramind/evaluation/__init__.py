@@ -1,0 +1,1 @@
+"""Judging predictions: the competition score, error statistics, reference predictors."""
