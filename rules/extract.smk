@@ -16,6 +16,6 @@ rule extract:
         mem_mb=1000,
         runtime=5,
     params:
-        fgs1_method=config["extraction"]["fgs1_method"],
+        options=config["extraction"],
     script:
         "../scripts/extract.py"

@@ -15,6 +15,8 @@ rule fit:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        options=config["fit"],
     script:
         "../scripts/fit.py"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from spectramind.core.jobs import rule_job
 from spectramind.core.netcdf import write_netcdf
-from spectramind.extract import extract_planet
+from spectramind.extract import ExtractionOptions, extract_planet
 from spectramind.io import read_wavelengths
 
 with rule_job(snakemake):
@@ -12,6 +12,6 @@ with rule_job(snakemake):
         fgs1_files=snakemake.input["FGS1"],
         airs_files=snakemake.input["AIRS-CH0"],
         wavelengths=read_wavelengths(Path(snakemake.input.wavelengths).parent),
-        fgs1_method=snakemake.params.fgs1_method,
+        options=ExtractionOptions.from_config(snakemake.params.options),
     )
     write_netcdf(dataset, snakemake.output.lightcurves)

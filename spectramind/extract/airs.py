@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import median_filter
 
-EDGE_ROWS = 4
-PROFILE_SMOOTHING_COLUMNS = 7
+from spectramind.extract.options import ExtractionOptions
 
 
 @dataclass(frozen=True)
@@ -23,33 +22,41 @@ class Spectrum:
     background: np.ndarray
 
 
-def edge_background(flux: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """Sky + residual dark per pixel and time bin: median of the top and bottom edge rows."""
-    edges = np.r_[0:EDGE_ROWS, flux.shape[1] - EDGE_ROWS : flux.shape[1]]
+def edge_background(flux: np.ndarray, bad: np.ndarray, edge_rows: int) -> np.ndarray:
+    """Sky + residual dark per pixel and time bin: median of ``edge_rows`` rows at the top
+    and at the bottom."""
+    edges = np.r_[0:edge_rows, flux.shape[1] - edge_rows : flux.shape[1]]
     keep = ~bad[edges]
     return np.array([np.median(frame[edges][keep]) for frame in flux])
 
 
-def spatial_profile(clean: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """(rows, columns) spatial profile: time-summed frame, smoothed along the dispersion
-    direction, clipped at zero, normalised to unit sum in every column."""
+def spatial_profile(clean: np.ndarray, bad: np.ndarray, smoothing_columns: int) -> np.ndarray:
+    """(rows, columns) spatial profile: time-summed frame, median-smoothed over
+    ``smoothing_columns`` along the dispersion direction, clipped at zero, normalised to unit
+    sum in every column."""
     total = np.where(bad, np.nan, clean.sum(axis=0))
     filled = np.where(np.isnan(total), np.nanmedian(total, axis=1, keepdims=True), total)
-    smooth = median_filter(filled, size=(1, PROFILE_SMOOTHING_COLUMNS), mode="nearest")
+    smooth = median_filter(filled, size=(1, smoothing_columns), mode="nearest")
     smooth = np.clip(smooth, 0.0, None)
     return smooth / smooth.sum(axis=0, keepdims=True)
 
 
-def optimal_extraction(flux: np.ndarray, variance: np.ndarray, bad: np.ndarray) -> Spectrum:
+def optimal_extraction(
+    flux: np.ndarray,
+    variance: np.ndarray,
+    bad: np.ndarray,
+    options: ExtractionOptions | None = None,
+) -> Spectrum:
     """Extract (time, columns) spectra from frames (time, rows, columns).
 
     Horne's weights P / V with V the model variance: the data's variance with its shot term
     replaced by the profile model's, so bright noise spikes do not down-weight themselves.
     Bad (dead, hot) pixels get zero weight; the profile carries their flux.
     """
-    background = edge_background(flux, bad)
+    options = options or ExtractionOptions()
+    background = edge_background(flux, bad, options.airs_edge_rows)
     clean = flux - background[:, None, None]
-    profile = spatial_profile(clean, bad)
+    profile = spatial_profile(clean, bad, options.airs_profile_smoothing_columns)
     box = clean.sum(axis=1)  # first guess, (time, columns)
     read_like = np.clip(variance - np.clip(flux, 0.0, None), 0.0, None)
     model_variance = np.clip(profile[None] * box[:, None, :], 0.0, None) + read_like

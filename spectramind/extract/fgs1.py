@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BACKGROUND_RADIUS_PX = 12.0
-APERTURE_RADII_PX = (3.0, 5.0, 8.0)
-CENTROID_BOX_PX = 5
+from spectramind.extract.options import ExtractionOptions, aperture_name
 
 
 @dataclass(frozen=True)
@@ -36,12 +34,11 @@ def robust_scatter(series: np.ndarray) -> float:
     return float(1.4826 * mad / np.sqrt(2.0) / np.median(series))
 
 
-def centroids(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flux-weighted centroid (x, y) per frame inside a box around the brightest pixel of the
-    time-summed frame."""
+def centroids(frames: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flux-weighted centroid (x, y) per frame inside a box reaching ``half`` px either side
+    of the brightest pixel of the time-summed frame."""
     total = frames.sum(axis=0)
     row, col = np.unravel_index(np.argmax(total), total.shape)
-    half = CENTROID_BOX_PX // 2 + 1
     rows = slice(max(row - half, 0), row + half + 1)
     cols = slice(max(col - half, 0), col + half + 1)
     box = np.clip(frames[:, rows, cols], 0.0, None)
@@ -54,32 +51,33 @@ def centroids(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def photometry(
-    flux: np.ndarray, variance: np.ndarray, bad: np.ndarray, method: str = "auto"
+    flux: np.ndarray,
+    variance: np.ndarray,
+    bad: np.ndarray,
+    options: ExtractionOptions | None = None,
 ) -> Photometry:
     """White light of FGS1 frames (time, 32, 32). ``bad``: (32, 32) pixels to trust less.
 
-    method: "auto" picks the candidate with the lowest robust scatter; or one of
-    "aperture3", "aperture5", "aperture8", "psf", "window".
+    ``options.fgs1_method`` "auto" picks the candidate with the lowest robust scatter.
     """
-    cx, cy = centroids(flux)
+    options = options or ExtractionOptions()
+    cx, cy = centroids(flux, options.fgs1_centroid_half_width_px)
     yy, xx = np.mgrid[: flux.shape[1], : flux.shape[2]]
     radius = np.hypot(xx[None] - cx[:, None, None], yy[None] - cy[:, None, None])
-    sky = radius > BACKGROUND_RADIUS_PX
+    sky = radius > options.fgs1_background_radius_px
     background = np.array([np.median(f[s & ~bad]) for f, s in zip(flux, sky, strict=True)])
     clean = flux - background[:, None, None]
     candidates: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for r in APERTURE_RADII_PX:
+    for r in options.fgs1_aperture_radii_px:
         inside = radius <= r
-        candidates[f"aperture{r:g}"] = (
+        candidates[aperture_name(r)] = (
             (clean * inside).sum(axis=(1, 2)),
             (variance * inside).sum(axis=(1, 2)),
         )
     candidates["window"] = (clean.sum(axis=(1, 2)), variance.sum(axis=(1, 2)))
     candidates["psf"] = _psf_weighted(clean, variance, bad)
     scatter = {name: robust_scatter(f) for name, (f, _) in candidates.items()}
-    chosen = min(scatter, key=scatter.get) if method == "auto" else method
-    if chosen not in candidates:
-        raise ValueError(f"unknown FGS1 photometry method {method!r}; use {sorted(candidates)}")
+    chosen = min(scatter, key=scatter.get) if options.fgs1_method == "auto" else options.fgs1_method
     total, total_variance = candidates[chosen]
     return Photometry(chosen, total, total_variance, cx, cy, background, scatter)
 

@@ -15,6 +15,7 @@ from spectramind.calibrate.pixels import FLAG_DEAD, FLAG_HOT
 from spectramind.core.provenance import sha256_outputs
 from spectramind.extract.airs import optimal_extraction
 from spectramind.extract.fgs1 import photometry
+from spectramind.extract.options import ExtractionOptions
 from spectramind.io import RawDataError
 
 log = logging.getLogger(__name__)
@@ -36,19 +37,20 @@ def _static_bad(dataset: xr.Dataset) -> np.ndarray:
     return (dataset["mask"].values[0] & flags) > 0
 
 
-def extract_visit(fgs1: xr.Dataset, airs: xr.Dataset, fgs1_method: str = "auto") -> dict:
+def extract_visit(fgs1: xr.Dataset, airs: xr.Dataset, options: ExtractionOptions) -> dict:
     """Light curves of one visit from its two calibrated datasets."""
     n_time = min(fgs1.sizes["time"], airs.sizes["time"])
     phot = photometry(
         fgs1["flux"].values[:n_time].astype(np.float64),
         fgs1["variance"].values[:n_time].astype(np.float64),
         _static_bad(fgs1),
-        fgs1_method,
+        options,
     )
     spec = optimal_extraction(
         airs["flux"].values[:n_time].astype(np.float64),
         airs["variance"].values[:n_time].astype(np.float64),
         _static_bad(airs),
+        options,
     )
     return {
         "time": 0.5 * (fgs1["time"].values[:n_time] + airs["time"].values[:n_time]),
@@ -70,7 +72,7 @@ def extract_planet(
     fgs1_files: Sequence[str | Path],
     airs_files: Sequence[str | Path],
     wavelengths: np.ndarray,
-    fgs1_method: str = "auto",
+    options: ExtractionOptions | None = None,
 ) -> xr.Dataset:
     """Light-curve Dataset (visit, time, channel) from the calibrated files of every visit.
 
@@ -79,12 +81,13 @@ def extract_planet(
     """
     if len(fgs1_files) != len(airs_files) or not fgs1_files:
         raise ValueError("need one FGS1 and one AIRS-CH0 calibrated file per visit")
+    options = options or ExtractionOptions()
     visits = []
     for fgs1_path, airs_path in zip(fgs1_files, airs_files, strict=True):
         with xr.open_dataset(fgs1_path) as fgs1, xr.open_dataset(airs_path) as airs:
             if not np.allclose(airs["wavelength"].values, wavelengths[1:], rtol=0, atol=1e-9):
                 raise RawDataError(airs_path, "AIRS wavelengths differ from wavelengths.csv")
-            visits.append(extract_visit(fgs1.load(), airs.load(), fgs1_method))
+            visits.append(extract_visit(fgs1.load(), airs.load(), options))
     lengths = {len(v["time"]) for v in visits}
     if len(lengths) != 1:
         raise ValueError(f"visits have different numbers of time bins: {sorted(lengths)}")
@@ -116,6 +119,7 @@ def extract_planet(
             "airs_method": "optimal extraction (Horne 1986), edge-row background",
             "fgs1_pairs_per_bin": visits[0]["pairs_per_bin"][0],
             "airs_pairs_per_bin": visits[0]["pairs_per_bin"][1],
+            "options": json.dumps(options.as_dict(), sort_keys=True),
             "source_sha256": json.dumps(sha256_outputs([*fgs1_files, *airs_files])),
             "software": f"spectramind {__version__}",
         },

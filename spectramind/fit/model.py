@@ -9,8 +9,7 @@ import batman
 import numpy as np
 
 from spectramind.extract.regressors import quadratic_surface
-
-RAMP_TIMESCALE_H = 0.5
+from spectramind.fit.options import FitOptions
 
 
 @dataclass
@@ -46,13 +45,21 @@ class TransitCurve:
         return self.model.light_curve(self.params)
 
 
-def systematics_design(time_h: np.ndarray, regressors: list[np.ndarray]) -> np.ndarray:
-    """(time, terms) design of the multiplicative baseline: quadratic drift, a settling ramp
-    and a quadratic surface in the standardised jitter regressors."""
+def drift_columns(time_h: np.ndarray, degree: int) -> list[np.ndarray]:
+    """Powers 0..degree of the time, centred and scaled to unit span."""
     span = np.ptp(time_h) or 1.0
     tau = (time_h - time_h.mean()) / span
-    ramp = np.exp(-(time_h - time_h[0]) / RAMP_TIMESCALE_H)
-    columns = [np.ones_like(tau), tau, tau**2, ramp, *quadratic_surface(regressors)]
+    return [tau**k for k in range(degree + 1)]
+
+
+def systematics_design(
+    time_h: np.ndarray, regressors: list[np.ndarray], options: FitOptions
+) -> np.ndarray:
+    """(time, terms) design of the multiplicative baseline: a polynomial drift, a settling
+    ramp and a quadratic surface in the standardised jitter regressors."""
+    ramp = np.exp(-(time_h - time_h[0]) / options.ramp_timescale_h)
+    drift = drift_columns(time_h, options.drift_degree)
+    columns = [*drift, ramp, *quadratic_surface(regressors)]
     return np.column_stack(columns)
 
 
@@ -65,15 +72,14 @@ def fitted_baseline(
     return design @ coeffs
 
 
-def common_mode_design(baseline: np.ndarray, time_h: np.ndarray) -> np.ndarray:
-    """Per-channel design: the white light's systematics times a quadratic in time.
+def common_mode_design(baseline: np.ndarray, time_h: np.ndarray, degree: int) -> np.ndarray:
+    """Per-channel design: the white light's systematics times a polynomial in time.
 
     Drift and jitter are mostly common to all channels; fitting only their chromatic
-    residual (3 terms instead of the full set) keeps the per-channel depths far less noisy.
+    residual (degree + 1 terms instead of the full set) keeps the per-channel depths far
+    less noisy.
     """
-    span = np.ptp(time_h) or 1.0
-    tau = (time_h - time_h.mean()) / span
-    return baseline[:, None] * np.column_stack([np.ones_like(tau), tau, tau**2])
+    return baseline[:, None] * np.column_stack(drift_columns(time_h, degree))
 
 
 def projected_residuals(

@@ -16,15 +16,11 @@ from spectramind.fit.model import (
     fitted_baseline,
     systematics_design,
 )
+from spectramind.fit.options import FitOptions
 from spectramind.fit.spectrum import ChannelData, fit_depth, fit_limb_darkening_slope
 from spectramind.fit.white_light import VisitCurves, fit_white_light
 
 log = logging.getLogger(__name__)
-
-REGRESSORS = {
-    "FGS1": ("fgs1_centroid_x", "fgs1_centroid_y"),
-    "AIRS-CH0": ("airs_trace_row", "fgs1_centroid_x"),
-}
 
 
 def _normalised(flux: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +28,9 @@ def _normalised(flux: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.
     return flux / scale, np.sqrt(variance) / scale
 
 
-def _visit_curves(lightcurves: xr.Dataset, visit: int) -> VisitCurves:
+def _visit_curves(
+    lightcurves: xr.Dataset, visit: int, regressors: dict[str, tuple[str, ...]]
+) -> VisitCurves:
     flux = lightcurves["flux"].values[visit]
     variance = lightcurves["variance"].values[visit]
     fgs1 = _normalised(flux[:, 0], variance[:, 0])
@@ -43,7 +41,7 @@ def _visit_curves(lightcurves: xr.Dataset, visit: int) -> VisitCurves:
         sigma={"FGS1": fgs1[1], "AIRS-CH0": airs[1]},
         regressors={
             ins: [lightcurves[name].values[visit] for name in names]
-            for ins, names in REGRESSORS.items()
+            for ins, names in regressors.items()
         },
     )
 
@@ -57,19 +55,23 @@ def _channel(lightcurves: xr.Dataset, channel: int, designs: list[np.ndarray]) -
     return ChannelData([p[0] for p in pairs], [p[1] for p in pairs], designs)
 
 
-def fit_planet(lightcurves: xr.Dataset, star: Mapping[str, float]) -> xr.Dataset:
+def fit_planet(
+    lightcurves: xr.Dataset, star: Mapping[str, float], options: FitOptions | None = None
+) -> xr.Dataset:
     """Depth (Rp/Rs)^2 and sigma for the 283 channels of one planet.
 
     ``star`` is the planet's star_info row (P in days, sma in stellar radii, i in degrees),
     used as the starting point and prior of the geometry.
     """
+    options = options or FitOptions()
     n_visits = lightcurves.sizes["visit"]
-    visits = [_visit_curves(lightcurves, v) for v in range(n_visits)]
-    white = fit_white_light(visits, float(star["sma"]), float(star["i"]), float(star["P"]))
+    visits = [_visit_curves(lightcurves, v, options.regressors) for v in range(n_visits)]
+    white = fit_white_light(visits, float(star["sma"]), float(star["i"]), float(star["P"]), options)
     geometry = white.geometry
     curves = [TransitCurve(v.time_h, geometry.t0_h[k], geometry) for k, v in enumerate(visits)]
     designs = {
-        ins: [systematics_design(v.time_h, v.regressors[ins]) for v in visits] for ins in REGRESSORS
+        ins: [systematics_design(v.time_h, v.regressors[ins], options) for v in visits]
+        for ins in options.regressors
     }
     u_airs = white.limb_darkening["AIRS-CH0"]
     airs_designs = [
@@ -78,18 +80,20 @@ def fit_planet(lightcurves: xr.Dataset, star: Mapping[str, float]) -> xr.Dataset
                 v.flux["AIRS-CH0"], v.sigma["AIRS-CH0"],
                 curves[k].flux(white.depth["AIRS-CH0"], *u_airs), designs["AIRS-CH0"][k],
             ),
-            v.time_h,
+            v.time_h, options.chromatic_drift_degree,
         )
         for k, v in enumerate(visits)
     ]  # fmt: skip
     wavelength = lightcurves["wavelength"].values
     n_channels = len(wavelength)
     fits = [fit_depth(_channel(lightcurves, 0, designs["FGS1"]), curves,
-                      *white.limb_darkening["FGS1"], white.depth["FGS1"])]  # fmt: skip
+                      *white.limb_darkening["FGS1"], white.depth["FGS1"], options)]  # fmt: skip
     airs = [_channel(lightcurves, c, airs_designs) for c in range(1, n_channels)]
-    u1 = fit_limb_darkening_slope(airs, curves, wavelength[1:], u_airs, white.depth["AIRS-CH0"])
+    u1 = fit_limb_darkening_slope(
+        airs, curves, wavelength[1:], u_airs, white.depth["AIRS-CH0"], options
+    )
     fits += [
-        fit_depth(data, curves, u1[k], u_airs[1], white.depth["AIRS-CH0"])
+        fit_depth(data, curves, u1[k], u_airs[1], white.depth["AIRS-CH0"], options)
         for k, data in enumerate(airs)
     ]
     # Geometry and limb-darkening errors shift every depth of an instrument together; the
@@ -119,6 +123,7 @@ def fit_planet(lightcurves: xr.Dataset, star: Mapping[str, float]) -> xr.Dataset
             "inclination": geometry.inclination,
             "white_depth": json.dumps(white.depth),
             "limb_darkening_white": json.dumps(white.limb_darkening),
+            "options": json.dumps(options.as_dict(), sort_keys=True),
             "software": f"spectramind {__version__}",
         },
     )

@@ -14,9 +14,9 @@ import numpy as np
 from scipy.optimize import least_squares, minimize_scalar
 
 from spectramind.fit.model import TransitCurve, projected_residuals
+from spectramind.fit.options import FitOptions
 
-LIMB_DARKENING_GROUPS = 12
-MAX_DEPTH = 0.1
+MIN_BLOCKS = 8  # fewest binned means whose scatter red_noise_beta trusts
 
 
 @dataclass
@@ -46,13 +46,14 @@ def _chi2(
     return float(sum(np.sum(r**2) for r in residuals)), residuals
 
 
-def red_noise_beta(residuals: np.ndarray, max_bins: int = 16) -> float:
+def red_noise_beta(residuals: np.ndarray, max_bins: int = FitOptions.red_noise_max_bins) -> float:
     """Time-averaging factor (Pont et al. 2006; Winn et al. 2008): how much faster than
-    white noise the residual scatter fails to average down, >= 1."""
+    white noise the residual scatter fails to average down over bins of 2, 4, ... max_bins
+    points, >= 1."""
     sigma_1 = residuals.std()
     ratios = []
     n = 2
-    while n <= max_bins and len(residuals) // n >= 8:
+    while n <= max_bins and len(residuals) // n >= MIN_BLOCKS:
         blocks = len(residuals) // n
         means = residuals[: blocks * n].reshape(blocks, n).mean(axis=1)
         expected = sigma_1 / np.sqrt(n) * np.sqrt(blocks / (blocks - 1))
@@ -62,13 +63,19 @@ def red_noise_beta(residuals: np.ndarray, max_bins: int = 16) -> float:
 
 
 def fit_depth(
-    data: ChannelData, curves: list[TransitCurve], u1: float, u2: float, start: float
+    data: ChannelData,
+    curves: list[TransitCurve],
+    u1: float,
+    u2: float,
+    start: float,
+    options: FitOptions | None = None,
 ) -> DepthFit:
     """Best depth of one channel, with sigma from the chi2 curvature inflated by the
     reduced chi2 (if > 1) and the red-noise beta."""
+    options = options or FitOptions()
     result = minimize_scalar(
         lambda d: _chi2(d, data, curves, u1, u2)[0],
-        bounds=(max(start * 0.5, 1e-5), min(start * 1.5 + 1e-3, MAX_DEPTH)),
+        bounds=(max(start * 0.5, 1e-5), min(start * 1.5 + 1e-3, options.max_depth)),
         method="bounded",
         options={"xatol": 1e-8},
     )
@@ -83,7 +90,8 @@ def fit_depth(
     n_points = sum(len(r) for r in residuals)
     n_params = 1 + sum(d.shape[1] for d in data.designs)
     chi2_reduced = chi2 / max(n_points - n_params, 1)
-    beta = float(np.sqrt(np.mean([red_noise_beta(r) ** 2 for r in residuals])))
+    betas = [red_noise_beta(r, options.red_noise_max_bins) for r in residuals]
+    beta = float(np.sqrt(np.mean(np.square(betas))))
     sigma = np.sqrt(2.0 / max(curvature, 1e-30)) * np.sqrt(max(chi2_reduced, 1.0)) * beta
     return DepthFit(best, float(sigma), float(chi2_reduced), beta)
 
@@ -94,10 +102,12 @@ def fit_limb_darkening_slope(
     wavelength: np.ndarray,
     u: tuple[float, float],
     depth: float,
+    options: FitOptions | None = None,
 ) -> np.ndarray:
     """u1 per AIRS channel: fitted (with the depth) on groups of summed channels, then a
     straight line in wavelength through the group values."""
-    groups = np.array_split(np.arange(len(channels)), LIMB_DARKENING_GROUPS)
+    options = options or FitOptions()
+    groups = np.array_split(np.arange(len(channels)), options.limb_darkening_groups)
     centres, values, weights = [], [], []
     for group in groups:
         n_visits = len(curves)
@@ -111,7 +121,9 @@ def fit_limb_darkening_slope(
         def residuals(p: np.ndarray, data: ChannelData = data) -> np.ndarray:
             return np.concatenate(_chi2(p[0], data, curves, p[1], u[1])[1])
 
-        fit = least_squares(residuals, [depth, u[0]], bounds=([1e-5, -0.5], [MAX_DEPTH, 1.5]))
+        fit = least_squares(
+            residuals, [depth, u[0]], bounds=([1e-5, -0.5], [options.max_depth, 1.5])
+        )
         jac = fit.jac
         covariance = np.linalg.pinv(jac.T @ jac)
         centres.append(wavelength[group].mean())

@@ -9,11 +9,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from spectramind.fit.model import Geometry, TransitCurve, projected_residuals, systematics_design
-
-T0_GRID_STEP_H = 0.02
-PRIOR_SMA_FRACTION = 0.05
-PRIOR_INCLINATION_DEG = 0.5
-START_LIMB_DARKENING = (0.3, 0.15)
+from spectramind.fit.options import LIMB_DARKENING_BOUNDS, FitOptions
 
 
 @dataclass
@@ -35,16 +31,23 @@ class WhiteLightFit:
     cost: float
 
 
-def find_transit(visit: VisitCurves, sma: float, inclination: float, period_d: float) -> float:
+def find_transit(
+    visit: VisitCurves,
+    sma: float,
+    inclination: float,
+    period_d: float,
+    options: FitOptions | None = None,
+) -> float:
     """Mid-time (h) of the transit in a visit: the t0 whose catalogue-shaped transit, with a
     free depth and the full systematics baseline, best fits the AIRS white light. Works for
     partial transits (batman models them) and under drifts (the baseline absorbs them)."""
+    options = options or FitOptions()
     time, flux, sigma = visit.time_h, visit.flux["AIRS-CH0"], visit.sigma["AIRS-CH0"]
-    design = systematics_design(time, visit.regressors["AIRS-CH0"])
+    design = systematics_design(time, visit.regressors["AIRS-CH0"], options)
     best, best_t0 = np.inf, float(np.median(time))
-    for t0 in np.arange(time[0], time[-1], T0_GRID_STEP_H):
+    for t0 in np.arange(time[0], time[-1], options.t0_grid_step_h):
         curve = TransitCurve(time, t0, Geometry(np.array([t0]), sma, inclination, period_d))
-        shape = 1.0 - curve.flux(0.01, *START_LIMB_DARKENING)
+        shape = 1.0 - curve.flux(0.01, *options.start_limb_darkening)
         if shape.max() <= 0:
             continue
         # flux ~ design @ c - depth_scale * shape * baseline; linear in both at fixed t0.
@@ -59,7 +62,11 @@ def find_transit(visit: VisitCurves, sma: float, inclination: float, period_d: f
 
 
 def fit_white_light(
-    visits: list[VisitCurves], sma: float, inclination: float, period_d: float
+    visits: list[VisitCurves],
+    sma: float,
+    inclination: float,
+    period_d: float,
+    options: FitOptions | None = None,
 ) -> WhiteLightFit:
     """Joint least-squares fit of both instruments' white light over all visits.
 
@@ -67,10 +74,11 @@ def fit_white_light(
     instrument the depth and quadratic limb darkening; the systematics of each visit and
     instrument are solved linearly inside every step.
     """
-    t0 = np.array([find_transit(v, sma, inclination, period_d) for v in visits])
+    options = options or FitOptions()
+    t0 = np.array([find_transit(v, sma, inclination, period_d, options) for v in visits])
     instruments = ("FGS1", "AIRS-CH0")
     designs = [
-        {ins: systematics_design(v.time_h, v.regressors[ins]) for ins in instruments}
+        {ins: systematics_design(v.time_h, v.regressors[ins], options) for ins in instruments}
         for v in visits
     ]
     n_visits = len(visits)
@@ -92,15 +100,19 @@ def fit_white_light(
                 out.append(
                     projected_residuals(visit.flux[ins], visit.sigma[ins], transit, designs[v][ins])
                 )
-        out.append(np.array([(geometry.sma - sma) / (PRIOR_SMA_FRACTION * sma)]))
-        out.append(np.array([(geometry.inclination - inclination) / PRIOR_INCLINATION_DEG]))
+        out.append(np.array([(geometry.sma - sma) / (options.prior_sma_fraction * sma)]))
+        out.append(np.array([(geometry.inclination - inclination) / options.prior_inclination_deg]))
         return np.concatenate(out)
 
+    u_start = options.start_limb_darkening
     start = np.concatenate(
-        [t0, [sma, min(inclination, 89.9)], [depth0, *START_LIMB_DARKENING] * len(instruments)]
+        [t0, [sma, min(inclination, 89.9)], [depth0, *u_start] * len(instruments)]
     )
-    lower = np.concatenate([t0 - 0.5, [sma * 0.5, 80.0], [1e-4, 0.0, -0.5] * len(instruments)])
-    upper = np.concatenate([t0 + 0.5, [sma * 1.5, 90.0], [0.1, 1.0, 1.0] * len(instruments)])
+    (u1_low, u1_high), (u2_low, u2_high) = LIMB_DARKENING_BOUNDS
+    lower = np.concatenate([t0 - 0.5, [sma * 0.5, 80.0], [1e-4, u1_low, u2_low] * len(instruments)])
+    upper = np.concatenate(
+        [t0 + 0.5, [sma * 1.5, 90.0], [options.max_depth, u1_high, u2_high] * len(instruments)]
+    )
     fit = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac")
     geometry, per_instrument = unpack(fit.x)
     # Covariance from the Jacobian, scaled by the reduced chi2 when the fit is worse than

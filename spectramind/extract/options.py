@@ -1,0 +1,96 @@
+"""How light curves are extracted, with what parameters (the ``extraction:`` config block)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+FGS1_FIXED_METHODS = ("auto", "psf", "window")
+
+# Inclusive [low, high] of every numeric option; config/schema.yaml states the same limits.
+LIMITS = {
+    "fgs1_background_radius_px": (4.0, 20.0),
+    "fgs1_centroid_half_width_px": (1, 15),
+    "airs_edge_rows": (1, 8),
+    "airs_profile_smoothing_columns": (1, 63),
+}
+APERTURE_RADIUS_LIMITS = (1.0, 15.0)
+
+
+def aperture_name(radius: float) -> str:
+    """The FGS1 method name of a circular aperture: 3.0 -> "aperture3"."""
+    return f"aperture{radius:g}"
+
+
+def check_limits(options: object, limits: dict[str, tuple[float, float]], block: str) -> None:
+    """Raise ValueError naming ``block.key`` for a value of the wrong type or outside its
+    inclusive limits. A key with integer limits takes only integers."""
+    for key, (low, high) in limits.items():
+        value = getattr(options, key)
+        kind = int if isinstance(low, int) else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
+            what = "an integer" if kind is int else "a number"
+            raise ValueError(f"{block}.{key} must be {what} in [{low:g}, {high:g}], got {value!r}")
+
+
+def known_keys(cls: type, block: dict[str, Any], name: str) -> dict[str, Any]:
+    """``block`` itself, after checking that every key is a field of the dataclass ``cls``."""
+    unknown = set(block) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown {name} option(s) {sorted(unknown)}")
+    return block
+
+
+@dataclass(frozen=True)
+class ExtractionOptions:
+    """Parameters of FGS1 photometry and AIRS-CH0 optimal extraction.
+
+    fgs1_method: "auto" picks, per visit, the candidate with the lowest point-to-point
+    scatter; or force "psf", "window" or "aperture<r>" for one of fgs1_aperture_radii_px.
+    fgs1_centroid_half_width_px: the centroid box spans this many px on each side of the
+    brightest pixel. airs_edge_rows: rows at the top and at the bottom that measure the AIRS
+    background. airs_profile_smoothing_columns: median-filter length of the spatial profile
+    along the dispersion direction.
+    """
+
+    fgs1_method: str = "auto"
+    fgs1_aperture_radii_px: tuple[float, ...] = (3.0, 5.0, 8.0)
+    fgs1_background_radius_px: float = 12.0
+    fgs1_centroid_half_width_px: int = 3
+    airs_edge_rows: int = 4
+    airs_profile_smoothing_columns: int = 7
+
+    def __post_init__(self) -> None:
+        check_limits(self, LIMITS, "extraction")
+        radii = self.fgs1_aperture_radii_px
+        low, high = APERTURE_RADIUS_LIMITS
+        numbers = isinstance(radii, list | tuple) and all(
+            isinstance(r, int | float) and not isinstance(r, bool) for r in radii
+        )
+        if not numbers or len(set(radii)) != len(radii) or not all(low <= r <= high for r in radii):
+            raise ValueError(
+                f"extraction.fgs1_aperture_radii_px must be distinct radii in [{low:g}, {high:g}]"
+                f" px, got {self.fgs1_aperture_radii_px!r}"
+            )
+        if radii and max(radii) >= self.fgs1_background_radius_px:
+            raise ValueError(
+                "extraction.fgs1_aperture_radii_px must stay inside "
+                f"fgs1_background_radius_px ({self.fgs1_background_radius_px:g} px), got {radii}"
+            )
+        object.__setattr__(self, "fgs1_aperture_radii_px", tuple(map(float, radii)))
+        if self.fgs1_method not in self.fgs1_methods():
+            raise ValueError(
+                f"extraction.fgs1_method must be one of {list(self.fgs1_methods())}, "
+                f"got {self.fgs1_method!r}"
+            )
+
+    def fgs1_methods(self) -> tuple[str, ...]:
+        """Every allowed ``fgs1_method``: auto, psf, window and the configured apertures."""
+        return (*FGS1_FIXED_METHODS, *map(aperture_name, self.fgs1_aperture_radii_px))
+
+    @classmethod
+    def from_config(cls, block: dict[str, Any] | None) -> ExtractionOptions:
+        return cls(**known_keys(cls, block or {}, "extraction"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

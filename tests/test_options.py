@@ -1,0 +1,179 @@
+"""Fit and extraction options: the schema states the dataclass defaults and limits, bad
+values fail naming their key, and a non-default option changes exactly its own output."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from spectramind import io
+from spectramind.calibrate import calibrate_visit
+from spectramind.core.netcdf import write_netcdf
+from spectramind.extract import ExtractionOptions, extract_planet
+from spectramind.extract import options as extract_options
+from spectramind.extract.lightcurves import REGRESSORS
+from spectramind.fit import FitOptions, fit_planet
+from spectramind.fit import options as fit_options
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "config/schema.yaml"
+BLOCKS = {"extraction": (ExtractionOptions, extract_options), "fit": (FitOptions, fit_options)}
+
+
+def schema_block(name: str) -> dict:
+    return yaml.safe_load(SCHEMA.read_text())["properties"][name]
+
+
+def schema_default(prop: dict) -> object:
+    """A property's default, built from its sub-properties' defaults for an object."""
+    if prop.get("type") == "object":
+        return {key: schema_default(sub) for key, sub in prop["properties"].items()}
+    return prop["default"]
+
+
+def plain(value: object) -> object:
+    """JSON round trip: tuples become lists, as in YAML."""
+    return json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_schema_states_every_dataclass_default(block):
+    cls, _ = BLOCKS[block]
+    properties = schema_block(block)["properties"]
+    assert set(properties) == {f.name for f in dataclasses.fields(cls)}
+    defaults = plain(cls().as_dict())
+    for key, prop in properties.items():
+        assert schema_default(prop) == defaults[key], key
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_schema_states_the_dataclass_limits(block):
+    _, module = BLOCKS[block]
+    properties = schema_block(block)["properties"]
+    for key, (low, high) in module.LIMITS.items():
+        assert (properties[key]["minimum"], properties[key]["maximum"]) == (low, high), key
+        assert properties[key]["type"] == ("integer" if isinstance(low, int) else "number"), key
+
+
+def test_schema_lists_the_extracted_regressors_and_limb_darkening_bounds():
+    properties = schema_block("fit")["properties"]
+    for instrument in io.INSTRUMENTS:
+        items = properties["regressors"]["properties"][instrument]["items"]
+        assert items["enum"] == list(REGRESSORS)
+    prefix = properties["start_limb_darkening"]["prefixItems"]
+    bounds = tuple((p["minimum"], p["maximum"]) for p in prefix)
+    assert bounds == fit_options.LIMB_DARKENING_BOUNDS
+    radius = schema_block("extraction")["properties"]["fgs1_aperture_radii_px"]["items"]
+    assert (radius["minimum"], radius["maximum"]) == extract_options.APERTURE_RADIUS_LIMITS
+
+
+def test_shipped_config_validates_to_the_defaults():
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    validate(config, str(SCHEMA))
+    assert ExtractionOptions.from_config(config["extraction"]) == ExtractionOptions()
+    assert FitOptions.from_config(config["fit"]) == FitOptions()
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "value"),
+    [
+        ("extraction", "fgs1_aperture_radii_px", [-3.0]),
+        ("extraction", "airs_edge_rows", 2.5),
+        ("fit", "regressors", {"FGS1": ["fgs1_centroid_z"]}),
+        ("fit", "max_depth", 0),
+    ],
+)
+def test_schema_refuses_bad_values(block, key, value):
+    with pytest.raises(WorkflowError, match=key):
+        validate({block: {key: value}}, str(SCHEMA))
+
+
+@pytest.mark.parametrize(
+    ("cls", "block", "message"),
+    [
+        (
+            ExtractionOptions,
+            {"fgs1_aperture_radii_px": [-3.0]},
+            "extraction.fgs1_aperture_radii_px",
+        ),
+        (ExtractionOptions, {"fgs1_aperture_radii_px": [3.0, 13.0]}, "fgs1_background_radius_px"),
+        (ExtractionOptions, {"fgs1_method": "aperture4"}, "extraction.fgs1_method"),
+        (ExtractionOptions, {"airs_edge_rows": 2.5}, "extraction.airs_edge_rows"),
+        (ExtractionOptions, {"fgs1_background_radius_px": "12"}, "fgs1_background_radius_px"),
+        (ExtractionOptions, {"edge_rows": 4}, "unknown extraction option(s) ['edge_rows']"),
+        (
+            FitOptions,
+            {"regressors": {"FGS1": ["fgs1_centroid_z"], "AIRS-CH0": []}},
+            "fit.regressors.FGS1",
+        ),
+        (FitOptions, {"regressors": {"FGS1": []}}, "fit.regressors"),
+        (FitOptions, {"limb_darkening_groups": 0}, "fit.limb_darkening_groups"),
+        (FitOptions, {"ramp_timescale_h": -0.5}, "fit.ramp_timescale_h"),
+        (FitOptions, {"start_limb_darkening": [2.0, 0.1]}, "fit.start_limb_darkening"),
+    ],
+)
+def test_bad_option_is_an_error_naming_its_key(cls, block, message):
+    with pytest.raises(ValueError) as error:
+        cls.from_config(block)
+    assert message in str(error.value)
+
+
+@pytest.fixture(scope="module")
+def one_visit(small_root, tmp_path_factory):
+    """Calibrated files of the first training planet's first visit, and its star."""
+    out = tmp_path_factory.mktemp("options")
+    planet_id = io.discover_planets(small_root, "train")[0]
+    files = {}
+    for instrument in io.INSTRUMENTS:
+        path = out / f"{instrument}.nc"
+        write_netcdf(calibrate_visit(small_root, "train", planet_id, instrument, 0), path)
+        files[instrument] = [path]
+    star = io.read_star_info(small_root, "train").loc[planet_id]
+    return files, io.read_wavelengths(small_root), star
+
+
+def extract(one_visit, options=None):
+    files, wavelengths, _ = one_visit
+    return extract_planet(files["FGS1"], files["AIRS-CH0"], wavelengths, options)
+
+
+@pytest.fixture(scope="module")
+def default_lightcurves(one_visit):
+    return extract(one_visit)
+
+
+def test_fgs1_aperture_changes_only_the_fgs1_channel(one_visit):
+    five = extract(one_visit, ExtractionOptions(fgs1_method="aperture5"))
+    four = extract(
+        one_visit, ExtractionOptions(fgs1_aperture_radii_px=(4.0,), fgs1_method="aperture4")
+    )
+    flux_five, flux_four = five["flux"].values, four["flux"].values
+    assert not np.allclose(flux_four[..., 0], flux_five[..., 0], rtol=1e-4)
+    np.testing.assert_array_equal(flux_four[..., 1:], flux_five[..., 1:])
+    assert json.loads(four.attrs["fgs1_method"]) == ["aperture4"]
+    assert json.loads(four.attrs["options"])["fgs1_aperture_radii_px"] == [4.0]
+
+
+def test_airs_edge_rows_change_only_the_airs_channels(one_visit, default_lightcurves):
+    lc = extract(one_visit, ExtractionOptions(airs_edge_rows=2))
+    default = default_lightcurves["flux"].values
+    np.testing.assert_array_equal(lc["flux"].values[..., 0], default[..., 0])
+    assert not np.allclose(lc["flux"].values[..., 1:], default[..., 1:], rtol=1e-6)
+
+
+def test_fit_options_change_the_spectrum(one_visit, default_lightcurves):
+    _, _, star = one_visit
+    default = fit_planet(default_lightcurves, star)
+    grouped = fit_planet(default_lightcurves, star, FitOptions(limb_darkening_groups=4))
+    assert not np.allclose(grouped["limb_darkening_u1"].values, default["limb_darkening_u1"].values)
+    assert not np.allclose(grouped["depth"].values[1:], default["depth"].values[1:])
+    # FGS1 keeps its white-light limb darkening and its own design: unchanged.
+    assert grouped["depth"].values[0] == default["depth"].values[0]
+    assert json.loads(grouped.attrs["options"])["limb_darkening_groups"] == 4
