@@ -52,7 +52,7 @@ def test_signals_read_back_bit_exact(small_root, small_config, split):
                 expected = np.concatenate(list(raw_frames(scene, rng)))
                 np.testing.assert_array_equal(frames, expected)
                 streamed = np.concatenate(
-                    [chunk for _, chunk in io.iter_signal_chunks(path, instrument, chunk_frames=7)]
+                    [chunk for _, chunk in io.iter_signal_chunks(path, instrument, chunk_frames=6)]
                 )
                 np.testing.assert_array_equal(streamed, frames)
 

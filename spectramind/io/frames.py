@@ -86,7 +86,46 @@ def _open_signal(
             path,
             f"holds {total} frames but axis_info.parquet lists {n_frames} for {instrument}",
         )
+    if total % 2:
+        raise RawDataError(
+            path, f"holds an odd number of frames ({total}): frames must come in CDS pairs"
+        )
     return parquet, total, (rows, cols)
+
+
+def _reject_zero_frames(path: Path, frames: np.ndarray, first_frame: int) -> None:
+    """Raise if a frame (one row of ``frames``, rows x pixels) is entirely zero.
+
+    A real read always carries the ADC pedestal, so an all-zero frame is a dropped or
+    zero-filled readout; calibrating it would fake a deep, one-frame transit. Rows are
+    viewed as 64-bit words so the check costs a small fraction of the decode.
+    """
+    flat = frames.reshape(len(frames), -1)
+    words = flat.view(np.uint64) if flat.shape[1] % 4 == 0 and flat.flags.c_contiguous else flat
+    empty = np.flatnonzero(~words.any(axis=1))
+    if len(empty):
+        listed = ", ".join(str(first_frame + int(i)) for i in empty[:5])
+        raise RawDataError(
+            path, f"all-zero frame (dropped readout?) at frame {listed} ({len(empty)} such)"
+        )
+
+
+def _even_chunks(batches: Iterator[np.ndarray], chunk_frames: int) -> Iterator[np.ndarray]:
+    """Regroup decoded batches into chunks of exactly ``chunk_frames`` frames (the last may
+    be shorter), whatever the file's row-group sizes: chunks then never split a CDS pair and
+    are the same for every writer of the same frames."""
+    pieces: list[np.ndarray] = []
+    held = 0
+    for batch in batches:
+        pieces.append(batch)
+        held += len(batch)
+        while held >= chunk_frames:
+            block = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+            yield block[:chunk_frames]
+            rest = block[chunk_frames:]
+            pieces, held = ([rest] if len(rest) else []), len(rest)
+    if held:
+        yield pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 def iter_signal_chunks(
@@ -99,25 +138,35 @@ def iter_signal_chunks(
     """Stream a signal file as ``(first_frame, frames)`` with frames of shape (n, 32, W) uint16.
 
     ``n_frames`` (from axis_info) is checked against the file before anything is read.
+    Every chunk holds ``chunk_frames`` frames (even, so a chunk never splits a CDS pair;
+    the last chunk may be shorter) whatever the parquet row groups hold: frame k of the
+    visit is always frame k - first_frame of its chunk.
     ``detector_columns`` (e.g. AIRS 39..320) decodes only those detector columns, giving
     (n, 32, len(columns)) frames: parquet is columnar, so the rest is never decompressed.
     Memory stays at one decoded parquet row group plus one chunk: row groups are read one
     at a time (pyarrow's batch iterator reads further ahead and peaks twice as high).
     """
+    if chunk_frames < 2 or chunk_frames % 2:
+        raise ValueError(f"chunk_frames must be a positive even number, got {chunk_frames}")
     path = Path(path)
     parquet, _, (rows, cols) = _open_signal(path, instrument, n_frames)
     keep = np.arange(cols)[detector_columns or slice(None)]
     names = parquet.schema_arrow.names
     selected = [names[r * cols + c] for r in range(rows) for c in keep]
-    start = 0
-    try:
+
+    def batches() -> Iterator[np.ndarray]:
         for group in range(parquet.metadata.num_row_groups):
             table = parquet.read_row_group(group, columns=selected, use_threads=False)
             for batch in table.to_batches(max_chunksize=chunk_frames):
-                chunk = _batch_array(path, batch)
-                yield start, chunk.reshape(batch.num_rows, rows, len(keep))
-                start += batch.num_rows
+                yield _batch_array(path, batch)
             del table
+
+    start = 0
+    try:
+        for chunk in _even_chunks(batches(), chunk_frames):
+            _reject_zero_frames(path, chunk, start)
+            yield start, chunk.reshape(len(chunk), rows, len(keep))
+            start += len(chunk)
     except (pa.ArrowException, OSError) as err:
         raise _read_error(path, err) from err
 
@@ -140,6 +189,7 @@ def read_signal(path: str | Path, instrument: str, n_frames: int | None = None) 
         raise _read_error(path, err) from err
     if start != total:
         raise RawDataError(path, f"footer promises {total} frames but only {start} were read")
+    _reject_zero_frames(path, out, 0)
     return out.reshape(total, rows, cols)
 
 
