@@ -1,4 +1,7 @@
-"""Table of simulated vs real raw-data statistics (FORMAT.md), median over planets.
+"""Table of simulated vs real raw-data statistics (FORMAT.md), measured on the written files.
+
+Signal statistics are the median over planets; calibration statistics pool the pixels of all
+planets.
 
 python benchmarks/simulator_statistics.py [--planets 8] [--cadence 10]
 """

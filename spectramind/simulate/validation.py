@@ -2,7 +2,9 @@
 
 Signal levels use a minimal chain (ADC, linearity, CDS, sum over the science pixels);
 scatter is the rms of the white light around a 10-minute running median, so transit and
-drift do not count but pointing jitter does.
+drift do not count but pointing jitter does. Calibration statistics are measured on the
+frames read back from disk, pooling the pixels of every planet: one FGS1 frame holds only
+~3 dead and ~11 hot pixels, too few for a fraction or a percentile on its own.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from scipy.ndimage import median_filter
 
 from spectramind.calibrate.pixels import hot_pixels
 from spectramind.io import (
+    CalibrationFrames,
     calibration_dir,
     discover_planets,
     read_adc_info,
@@ -22,38 +25,49 @@ from spectramind.io import (
     read_signal,
     signal_path,
 )
-from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, PAIR_PERIOD_S
+from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, INSTRUMENTS, PAIR_PERIOD_S
 from spectramind.simulate.constants import (
+    REAL_AIRS_COLUMN_SCATTER_PPM,
     REAL_COUNTS_PER_PAIR,
     REAL_DARK_MEDIAN,
+    REAL_DARK_P99_RATIO,
     REAL_DEAD_FRACTION,
+    REAL_FLAT_LIVE_PERCENTILES,
+    REAL_FLAT_LIVE_STD,
     REAL_FLAT_MEDIAN,
     REAL_HOT_FRACTION,
     REAL_LINEAR_CORR_MEDIANS,
     REAL_PAIR_SCATTER_PPM,
     REAL_RAW_RANGE,
     REAL_READ_MEDIAN,
+    REAL_READ_P99_RATIO,
 )
 
 SCATTER_WINDOW_S = 600.0
-REAL_AIRS_COLUMN_SCATTER_PPM = 5000.0
 
 
 def real_statistics() -> dict[str, float]:
-    """The real-data figures of FORMAT.md, keyed like ``measure_visit``'s output."""
+    """The real-data figures of FORMAT.md, keyed like ``measure_root``'s output."""
+    low, high = REAL_FLAT_LIVE_PERCENTILES
     stats: dict[str, float] = {}
-    for instrument in ("FGS1", "AIRS-CH0"):
-        stats[f"{instrument} counts per pair"] = REAL_COUNTS_PER_PAIR[instrument]
-        stats[f"{instrument} pair scatter ppm"] = REAL_PAIR_SCATTER_PPM[instrument]
-        stats[f"{instrument} raw min"] = REAL_RAW_RANGE[instrument][0]
-        stats[f"{instrument} raw max"] = REAL_RAW_RANGE[instrument][1]
-        stats[f"{instrument} dark median"] = REAL_DARK_MEDIAN
-        stats[f"{instrument} read median"] = REAL_READ_MEDIAN
-        stats[f"{instrument} flat median"] = REAL_FLAT_MEDIAN
-        stats[f"{instrument} dead fraction"] = REAL_DEAD_FRACTION
-        stats[f"{instrument} hot fraction"] = REAL_HOT_FRACTION
+    for p in INSTRUMENTS:
+        stats[f"{p} counts per pair"] = REAL_COUNTS_PER_PAIR[p]
+        stats[f"{p} pair scatter ppm"] = REAL_PAIR_SCATTER_PPM[p]
+        stats[f"{p} raw min"] = REAL_RAW_RANGE[p][0]
+        stats[f"{p} raw max"] = REAL_RAW_RANGE[p][1]
+        stats[f"{p} dark median"] = REAL_DARK_MEDIAN
+        stats[f"{p} hot fraction"] = REAL_HOT_FRACTION[p]
+        stats[f"{p} dead fraction"] = REAL_DEAD_FRACTION[p]
+        stats[f"{p} flat median"] = REAL_FLAT_MEDIAN
+        stats[f"{p} live flat std"] = REAL_FLAT_LIVE_STD
+        stats[f"{p} live flat p1"] = low
+        stats[f"{p} live flat p99"] = high
+        stats[f"{p} live flat p99 - p1"] = high - low
+        stats[f"{p} read median"] = REAL_READ_MEDIAN
+        stats[f"{p} read p99 / median"] = REAL_READ_P99_RATIO
         for power, median in enumerate(REAL_LINEAR_CORR_MEDIANS):
-            stats[f"{instrument} linear_corr c{power} median"] = median
+            stats[f"{p} linear_corr c{power} median"] = median
+    stats["AIRS-CH0 dark p99 / median"] = REAL_DARK_P99_RATIO
     stats["AIRS-CH0 column scatter ppm"] = REAL_AIRS_COLUMN_SCATTER_PPM
     return stats
 
@@ -64,10 +78,16 @@ def _relative_scatter_ppm(series: np.ndarray, window: int) -> float:
     return float(np.std(series / trend - 1.0) * 1e6)
 
 
-def measure_visit(
-    root: str | Path, split: str, planet_id: int, instrument: str, visit: int = 0, cadence: int = 1
+def measure_signal(
+    root: str | Path,
+    split: str,
+    planet_id: int,
+    calib: CalibrationFrames,
+    instrument: str,
+    visit: int = 0,
+    cadence: int = 1,
 ) -> dict[str, float]:
-    """Statistics of one raw visit (signal levels, scatter, raw range, calibration frames)."""
+    """Signal levels, scatter and raw range of one visit, calibrated with its ``calib``."""
     axis = read_axis_info(root)
     adc = read_adc_info(root)[instrument]
     raw = read_signal(
@@ -75,7 +95,6 @@ def measure_visit(
         instrument,
         axis.n_frames(instrument),
     )
-    calib = read_calibration(calibration_dir(root, split, planet_id, instrument, visit), instrument)
     physical = raw.astype(np.float64) / adc.gain + adc.offset
     linear = np.polynomial.polynomial.polyval(physical, calib.linear_corr, tensor=False)
     cds = linear[1::2] - linear[0::2]
@@ -90,14 +109,7 @@ def measure_visit(
         f"{p} pair scatter ppm": _relative_scatter_ppm(white, window),
         f"{p} raw min": float(raw.min()),
         f"{p} raw max": float(raw.max()),
-        f"{p} dark median": float(np.median(calib.dark)),
-        f"{p} read median": float(np.median(calib.read)),
-        f"{p} flat median": float(np.median(calib.flat)),
-        f"{p} dead fraction": float(calib.dead.mean()),
-        f"{p} hot fraction": float(hot_pixels(calib.dark, sigma=5.0).mean()),
     }
-    for power in range(calib.linear_corr.shape[0]):
-        stats[f"{p} linear_corr c{power} median"] = float(np.median(calib.linear_corr[power]))
     if instrument == "AIRS-CH0":
         columns = cds.sum(axis=1)
         stats["AIRS-CH0 column scatter ppm"] = float(
@@ -108,12 +120,55 @@ def measure_visit(
     return stats
 
 
+def measure_calibration(frames: list[CalibrationFrames], instrument: str) -> dict[str, float]:
+    """Statistics of the calibration frames of one instrument, pixels pooled over ``frames``.
+
+    Hot pixels are found frame by frame (5-sigma clip of each dark, as the chain does);
+    flat spread and percentiles are those of the live pixels.
+    """
+    dark = np.stack([f.dark for f in frames])
+    dead = np.stack([f.dead for f in frames])
+    flat = np.stack([f.flat for f in frames])
+    read = np.stack([f.read for f in frames])
+    hot = np.stack([hot_pixels(f.dark, sigma=5.0) for f in frames])
+    live_flat = flat[~dead]
+    low, high = np.percentile(live_flat, [1, 99])
+    p = instrument
+    stats = {
+        f"{p} dark median": float(np.median(dark)),
+        f"{p} hot fraction": float(hot.mean()),
+        f"{p} dead fraction": float(dead.mean()),
+        f"{p} flat median": float(np.median(flat)),
+        f"{p} live flat std": float(live_flat.std()),
+        f"{p} live flat p1": float(low),
+        f"{p} live flat p99": float(high),
+        f"{p} live flat p99 - p1": float(high - low),
+        f"{p} read median": float(np.median(read)),
+        f"{p} read p99 / median": float(np.percentile(read, 99) / np.median(read)),
+    }
+    if instrument == "AIRS-CH0":  # FGS1's hot pixels (1.1 %) fill its top 1 %
+        stats["AIRS-CH0 dark p99 / median"] = float(np.percentile(dark, 99) / np.median(dark))
+    for power in range(frames[0].linear_corr.shape[0]):
+        coeffs = np.stack([f.linear_corr[power] for f in frames])
+        stats[f"{p} linear_corr c{power} median"] = float(np.median(coeffs))
+    return stats
+
+
 def measure_root(root: str | Path, split: str = "train", cadence: int = 1) -> dict[str, float]:
-    """Median over the planets of ``split`` of every ``measure_visit`` statistic (visit 0)."""
-    per_planet = []
+    """Every statistic of the planets of ``split`` (visit 0): the median over planets of the
+    signal statistics, and the calibration statistics of the frames read back from disk,
+    pooled over planets."""
+    signal: list[dict[str, float]] = []
+    frames: dict[str, list[CalibrationFrames]] = {instrument: [] for instrument in INSTRUMENTS}
     for planet_id in discover_planets(root, split):
         stats: dict[str, float] = {}
-        for instrument in ("FGS1", "AIRS-CH0"):
-            stats.update(measure_visit(root, split, planet_id, instrument, 0, cadence))
-        per_planet.append(stats)
-    return {key: float(np.median([s[key] for s in per_planet])) for key in per_planet[0]}
+        for instrument in INSTRUMENTS:
+            folder = calibration_dir(root, split, planet_id, instrument, 0)
+            calib = read_calibration(folder, instrument)
+            frames[instrument].append(calib)
+            stats.update(measure_signal(root, split, planet_id, calib, instrument, 0, cadence))
+        signal.append(stats)
+    measured = {key: float(np.median([s[key] for s in signal])) for key in signal[0]}
+    for instrument, calibs in frames.items():
+        measured.update(measure_calibration(calibs, instrument))
+    return measured
