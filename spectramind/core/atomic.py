@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import glob
 import json
 import os
 from collections.abc import Iterator
@@ -11,21 +13,70 @@ from typing import Any
 
 import pandas as pd
 
+LOW_SPACE_BYTES = 1 << 20
+
+
+class OutputError(OSError):
+    """An output could not be written; the message starts with its final path and says why."""
+
+    def __init__(self, path: str | Path, code: int, problem: str) -> None:
+        self.path = Path(path)
+        super().__init__(code, f"{self.path}: could not write it: {problem}")
+
+    def __str__(self) -> str:
+        return self.strerror  # the path first, like RawDataError; no "[Errno n]" prefix
+
+
+def _write_problem(err: Exception, folder: Path) -> tuple[int, str] | None:
+    """(errno, reason) of a failed write, or None when the error is not about writing.
+
+    netCDF4/HDF5 report a full disk as a RuntimeError and a read-only one as "permission
+    denied", so then the file system of ``folder`` is asked what is wrong.
+    """
+    if not isinstance(err, OSError | RuntimeError):
+        return None
+    code = getattr(err, "errno", None)
+    if code is None or code <= 0 or code in (errno.EACCES, errno.EPERM):
+        try:
+            stats = os.statvfs(folder)
+        except OSError:
+            stats = None
+        if stats and stats.f_flag & os.ST_RDONLY:
+            return errno.EROFS, f"{os.strerror(errno.EROFS)} (the writer said: {err})"
+        free = stats.f_bavail * stats.f_frsize if stats else LOW_SPACE_BYTES
+        if free < LOW_SPACE_BYTES:
+            return errno.ENOSPC, (
+                f"{os.strerror(errno.ENOSPC)} ({free} bytes free; the writer said: {err})"
+            )
+    if code is None or code <= 0:
+        return None
+    return code, os.strerror(code)
+
 
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a hidden sibling of ``path`` to write to; it becomes ``path`` only on success.
 
-    The sibling lives on the same filesystem, so the final rename is atomic.
+    The sibling lives on the same filesystem, so the final rename is atomic; temp siblings
+    of ``path`` left by a killed writer are removed first. A failed write (full or read-only
+    disk, no permission) raises ``OutputError`` naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.tmp-*"):
+            stale.unlink(missing_ok=True)  # left by a writer killed mid-write (kill -9, OOM)
         yield tmp
         os.replace(tmp, path)
+    except Exception as err:
+        problem = _write_problem(err, path.parent)
+        if problem is None:
+            raise
+        raise OutputError(path, *problem) from err
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp.exists():  # unlink(missing_ok=True) fails on a read-only file system
+            tmp.unlink()
 
 
 def write_csv_atomic(path: str | Path, frame: pd.DataFrame) -> None:

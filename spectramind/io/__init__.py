@@ -20,6 +20,7 @@ from spectramind.io.layout import (
 from spectramind.io.tables import (
     AdcSetting,
     AxisInfo,
+    list_planets,
     read_adc_info,
     read_axis_info,
     read_labels,
@@ -43,6 +44,7 @@ __all__ = [
     "discover_visits",
     "frame_shape",
     "iter_signal_chunks",
+    "list_planets",
     "planet_dir",
     "read_adc_info",
     "read_axis_info",

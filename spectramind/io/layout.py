@@ -83,7 +83,8 @@ def discover_planets(root: str | Path, split: str) -> list[int]:
 
 
 def discover_visits(root: str | Path, split: str, planet_id: int) -> list[int]:
-    """Visit numbers of one planet, from its signal files; both instruments must agree."""
+    """Visit numbers of one planet, from its signal files; both instruments must agree and
+    every visit needs its calibration folders."""
     folder = planet_dir(root, split, planet_id)
     if not folder.is_dir():
         raise RawDataError(folder, "planet folder does not exist")
@@ -103,4 +104,11 @@ def discover_visits(root: str | Path, split: str, planet_id: int) -> list[int]:
             f"instruments disagree on visits: FGS1 has {visits['FGS1']}, "
             f"AIRS-CH0 has {visits['AIRS-CH0']}",
         )
+    for visit in visits["FGS1"]:
+        for instrument in INSTRUMENTS:
+            folder = calibration_dir(root, split, planet_id, instrument, visit)
+            if not folder.is_dir():
+                raise RawDataError(
+                    folder, f"calibration folder missing for {instrument}_signal_{visit}.parquet"
+                )
     return visits["FGS1"]

@@ -11,7 +11,14 @@ import pyarrow as pa
 
 from spectramind.io.errors import RawDataError
 from spectramind.io.frames import open_parquet
-from spectramind.io.layout import INSTRUMENTS, N_COLUMNS, N_TARGETS, check_instrument
+from spectramind.io.layout import (
+    INSTRUMENTS,
+    N_COLUMNS,
+    N_TARGETS,
+    check_instrument,
+    discover_planets,
+    planet_dir,
+)
 
 STAR_COLUMNS: tuple[str, ...] = ("Rs", "Ms", "Ts", "Mp", "e", "P", "sma", "i")
 AXIS_COLUMNS: tuple[str, ...] = (
@@ -174,6 +181,29 @@ def read_star_info(root: str | Path, split: str) -> pd.DataFrame:
     path = Path(root) / f"{split}_star_info.csv"
     frame = _read_csv(path, ("planet_id", *STAR_COLUMNS))
     return _index_by_planet(path, frame)[list(STAR_COLUMNS)]
+
+
+def _listed(ids: list[int]) -> str:
+    more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+    return ", ".join(map(str, ids[:5])) + more
+
+
+def list_planets(root: str | Path, split: str) -> list[int]:
+    """Planet ids of ``split``: its planet folders, sorted, which must match the ids of
+    ``{split}_star_info.csv`` one to one (an id listed twice there is an error too)."""
+    folders = discover_planets(root, split)
+    path = Path(root) / f"{split}_star_info.csv"
+    listed = set(read_star_info(root, split).index)
+    without_folder = sorted(listed - set(folders))
+    if without_folder:
+        raise RawDataError(
+            path, f"planet ids listed without a {split}/ folder: {_listed(without_folder)}"
+        )
+    unlisted = [planet_dir(root, split, i) for i in folders if i not in listed]
+    if unlisted:
+        others = f" (nor are {_listed([p.name for p in unlisted[1:]])})" if unlisted[1:] else ""
+        raise RawDataError(unlisted[0], f"planet folder not listed in {path}{others}")
+    return folders
 
 
 def read_labels(path: str | Path) -> pd.DataFrame:

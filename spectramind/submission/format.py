@@ -16,6 +16,7 @@ from spectramind.core.atomic import atomic_output
 from spectramind.io.tables import sigma_columns, target_columns
 
 MAX_LISTED = 5
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 
 
 class SubmissionError(ValueError):
@@ -122,12 +123,15 @@ def build_submission(
 
 
 def write_submission(frame: pd.DataFrame, csv_path: str | Path, zip_path: str | Path) -> None:
-    """Write submission.csv and submission.zip (holding it), each atomically."""
+    """Write submission.csv and submission.zip (holding it), each atomically. The zip entry
+    carries a fixed date, so the same predictions always give the same bytes."""
     with atomic_output(csv_path) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.10g")
+    entry = zipfile.ZipInfo("submission.csv", date_time=ZIP_DATE)
+    entry.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
     with atomic_output(zip_path) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.write(csv_path, arcname="submission.csv")
+            archive.writestr(entry, Path(csv_path).read_bytes(), zipfile.ZIP_DEFLATED)
 
 
 def write_validated_submission(
