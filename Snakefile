@@ -15,9 +15,17 @@ include: "rules/check_raw.smk"
 include: "rules/calibrate.smk"
 include: "rules/extract.smk"
 include: "rules/fit.smk"
+include: "rules/artifacts.smk"
 
 
 rule all:
     default_target: True
     input:
-        get_final_output(),
+        get_final_output,
+
+
+# Inference only: the test planets' submission from the artifacts in artifacts_dir;
+# nothing of the train split is read or processed (works on a test-only raw root).
+rule inference:
+    input:
+        inference_output(),

@@ -3,8 +3,9 @@
 
 rule calibrate:
     input:
-        planet=raw_planet_dir,
-        axis=raw_axis_info,
+        unpack(raw_visit_files),
+        adc=top_level("adc_info.csv"),
+        axis=top_level("axis_info.parquet"),
     output:
         dataset="results/calibrated/{split}/{planet_id}/{instrument}_{visit}.nc",
         manifest="results/manifests/calibrate/{split}/{planet_id}/{instrument}_{visit}.json",
@@ -15,9 +16,10 @@ rule calibrate:
     conda:
         "../envs/calibrate.yaml"
     resources:
-        mem_mb=1500,
+        mem_mb=per_attempt(1500),
         runtime=10,
     params:
+        root=RAW,
         options=config["calibration"],
     script:
         "../scripts/calibrate.py"

@@ -1,20 +1,25 @@
-# Read every raw file once, checking formats, so a broken root fails early and by name.
+# Read every raw file once, checking formats: a planet whose files fail is reported and
+# excluded (a checkpoint, so nothing downstream is planned for it) instead of failing later.
 
 
-rule check_raw:
+checkpoint check_raw:
     input:
-        planet=raw_planet_dir,
-        axis=raw_axis_info,
+        unpack(planet_files),
+        axis=top_level("axis_info.parquet"),
     output:
         summary="results/inventory/{split}/{planet_id}.json",
         manifest="results/manifests/check_raw/{split}/{planet_id}.json",
     log:
         "results/logs/check_raw/{split}/{planet_id}.log",
+    benchmark:
+        "results/benchmarks/check_raw/{split}/{planet_id}.tsv"
     conda:
         "../envs/io.yaml"
     resources:
         mem_mb=check_raw_mem_mb,
         runtime=10,
+    params:
+        root=RAW,
     script:
         "../scripts/check_raw.py"
 
@@ -26,6 +31,11 @@ rule inventory:
         table=report(
             "results/inventory/inventory.csv",
             caption="../report/inventory.rst",
+            category="Raw data",
+        ),
+        excluded=report(
+            "results/inventory/excluded.csv",
+            caption="../report/excluded.rst",
             category="Raw data",
         ),
         manifest="results/manifests/inventory.json",

@@ -1,8 +1,11 @@
+import json
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from spectramind.io import INSTRUMENTS, discover_planets, discover_visits
+from spectramind.io import INSTRUMENTS, RawDataError, discover_visits, list_planets
+from spectramind.io.layout import CALIBRATION_FRAMES
 from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
 
 validate(config, schema="../config/schema.yaml")
@@ -11,6 +14,7 @@ SIMULATED_RAW = "results/raw"
 TRUTH = "results/truth"
 SIMULATING = config["raw_dir"] is None
 RAW = SIMULATED_RAW if SIMULATING else config["raw_dir"]
+ARTIFACTS = config["artifacts_dir"]
 SPLITS = ("train", "test")
 
 
@@ -19,11 +23,20 @@ def simulation_config():
     return SimulationConfig(seed=config["seed"], **config["simulation"])
 
 
+def has_split(split):
+    """Whether the raw root holds ``split``: a test-only root (what a user with trained
+    artifacts has, or a cut-down Kaggle input) has no train/ folder."""
+    return SIMULATING or (Path(RAW) / split).is_dir()
+
+
 def discover_ids():
-    """Planet ids per split: drawn by the simulator, or listed from the real root."""
+    """Planet ids per split: drawn by the simulator, or the real root's planet folders
+    cross-checked against its star_info tables (empty for a split the root lacks)."""
     if SIMULATING:
         return planet_ids(simulation_config())
-    return {split: discover_planets(RAW, split) for split in SPLITS}
+    return {
+        split: list_planets(RAW, split) if has_split(split) else [] for split in SPLITS
+    }
 
 
 PLANETS = discover_ids()
@@ -60,20 +73,93 @@ def raw_planet_dir(wildcards):
     return f"{RAW}/{wildcards.split}/{wildcards.planet_id}"
 
 
-def raw_axis_info(wildcards):
-    return f"{RAW}/axis_info.parquet"
+def visit_files(split, planet_id, instrument, visit):
+    """The raw files of one visit of one instrument: its signal and calibration frames."""
+    planet = f"{RAW}/{split}/{planet_id}"
+    folder = f"{planet}/{instrument}_calibration_{visit}"
+    return {
+        "signal": f"{planet}/{instrument}_signal_{visit}.parquet",
+        "calibration": [f"{folder}/{frame}.parquet" for frame in CALIBRATION_FRAMES],
+    }
+
+
+def raw_visit_files(wildcards):
+    """The raw files one calibrate job opens. A simulated planet is one directory output;
+    on a real root each file is declared, so editing any of them reruns the job."""
+    if SIMULATING:
+        return {"planet": raw_planet_dir(wildcards)}
+    w = wildcards
+    return visit_files(w.split, w.planet_id, w.instrument, w.visit)
+
+
+def planet_files(wildcards):
+    """Every raw file of one planet (check_raw reads them all)."""
+    if SIMULATING:
+        return {"planet": raw_planet_dir(wildcards)}
+    try:
+        visits = planet_visits(wildcards.split, wildcards.planet_id)
+    except RawDataError:  # the check itself reports it, and the planet is excluded
+        return {"planet": raw_planet_dir(wildcards)}
+    files = []
+    for visit in visits:
+        for instrument in INSTRUMENTS:
+            found = visit_files(wildcards.split, wildcards.planet_id, instrument, visit)
+            files += [found["signal"], *found["calibration"]]
+    return {"files": files}
+
+
+def top_level(name):
+    """A file at the top of the raw root (adc_info.csv, axis_info.parquet, ...)."""
+    return f"{RAW}/{name}"
+
+
+def passed_check(split, planet_id):
+    """With check_raw, whether the planet's raw files passed (a checkpoint: the check runs
+    before anything downstream is planned); without it, every planet is used."""
+    if not config["check_raw"]:
+        return True
+    check = checkpoints.check_raw.get(split=split, planet_id=planet_id)
+    return json.loads(Path(check.output.summary).read_text())["ok"]
+
+
+def usable_planets(split):
+    """The planets of ``split`` that are calibrated and fitted."""
+    return [pid for pid in PLANETS[split] if passed_check(split, pid)]
 
 
 def planets_of(split, pattern):
-    """Expand ``pattern`` over the planets of one split."""
+    """Expand ``pattern`` over the usable planets of one split."""
     return [
-        pattern.format(split=split, planet_id=planet_id) for planet_id in PLANETS[split]
+        pattern.format(split=split, planet_id=planet_id)
+        for planet_id in usable_planets(split)
     ]
 
 
 def per_planet(pattern):
-    """Expand ``pattern`` over every (split, planet_id) of the data set."""
-    return [path for split in SPLITS for path in planets_of(split, pattern)]
+    """Expand ``pattern`` over every (split, planet_id) of the data set, checks or not."""
+    return [
+        pattern.format(split=split, planet_id=planet_id)
+        for split in SPLITS
+        for planet_id in PLANETS[split]
+    ]
+
+
+def artifact(name):
+    """An input learned from the train split, read from ``artifacts_dir``. Without a train
+    split to build it from, it must already be there: say so instead of Snakemake's
+    generic missing-input message."""
+    path = f"{ARTIFACTS}/{name}"
+
+    def resolve(wildcards):
+        if not has_split("train") and not Path(path).is_file():
+            raise WorkflowError(
+                f"{path} not found. The raw root {RAW} has no train split to learn it "
+                "from: set artifacts_dir to the artifacts folder of a run that had one "
+                "(e.g. --config artifacts_dir=/path/to/results/artifacts)."
+            )
+        return path
+
+    return resolve
 
 
 def simulate_planet_runtime(wildcards, attempt):
@@ -81,19 +167,36 @@ def simulate_planet_runtime(wildcards, attempt):
     return attempt * max(2, int(3 * 2 / config["simulation"]["cadence"]) + 2)
 
 
+def per_attempt(mem_mb):
+    """Memory that doubles on each retry (``--retries``), for a job killed for memory."""
+    return lambda wildcards, attempt: mem_mb * 2 ** (attempt - 1)
+
+
 def check_raw_mem_mb(wildcards, input, attempt):
     """Signals are streamed, but a parquet row group is decoded whole: allow 3x the largest
     signal file of the planet."""
-    signals = Path(input.planet).glob("*_signal_*.parquet")
+    signals = Path(raw_planet_dir(wildcards)).glob("*_signal_*.parquet")
     largest = max((path.stat().st_size for path in signals), default=0)
     return attempt * (500 + 3 * largest // 1_000_000)
 
 
-def get_final_output():
-    outputs = per_planet("results/fit/{split}/{planet_id}.nc")
-    outputs.append("results/submission/submission.zip")
+def inference_output():
+    """What the ``inference`` target builds: the test planets' submission, nothing of train."""
+    return ["results/submission/submission.zip"]
+
+
+def get_final_output(wildcards):
+    outputs = per_planet_fits() + inference_output()
     if config["check_raw"]:
         outputs.append("results/inventory/inventory.csv")
     if SIMULATING:
         outputs += [f"{TRUTH}/noise_floor.csv", "results/diagnostics/score.json"]
     return outputs
+
+
+def per_planet_fits():
+    return [
+        path
+        for split in SPLITS
+        for path in planets_of(split, "results/fit/{split}/{planet_id}.nc")
+    ]

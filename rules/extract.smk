@@ -4,16 +4,18 @@
 rule extract:
     input:
         unpack(calibrated_files),
-        wavelengths=f"{RAW}/wavelengths.csv",
+        wavelengths=top_level("wavelengths.csv"),
     output:
         lightcurves="results/lightcurves/{split}/{planet_id}.nc",
         manifest="results/manifests/extract/{split}/{planet_id}.json",
     log:
         "results/logs/extract/{split}/{planet_id}.log",
+    benchmark:
+        "results/benchmarks/extract/{split}/{planet_id}.tsv"
     conda:
         "../envs/calibrate.yaml"
     resources:
-        mem_mb=1000,
+        mem_mb=per_attempt(1000),
         runtime=5,
     params:
         options=config["extraction"],

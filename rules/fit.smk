@@ -4,16 +4,18 @@
 rule fit:
     input:
         lightcurves="results/lightcurves/{split}/{planet_id}.nc",
-        stars=f"{RAW}/{{split}}_star_info.csv",
+        stars=top_level("{split}_star_info.csv"),
     output:
         fit="results/fit/{split}/{planet_id}.nc",
         manifest="results/manifests/fit/{split}/{planet_id}.json",
     log:
         "results/logs/fit/{split}/{planet_id}.log",
+    benchmark:
+        "results/benchmarks/fit/{split}/{planet_id}.tsv"
     conda:
         "../envs/fit.yaml"
     resources:
-        mem_mb=1000,
+        mem_mb=per_attempt(1000),
         runtime=10,
     params:
         options=config["fit"],
@@ -23,8 +25,10 @@ rule fit:
 
 rule submission:
     input:
-        fits=planets_of("test", "results/fit/{split}/{planet_id}.nc"),
-        sample=f"{RAW}/sample_submission.csv",
+        fits=lambda wildcards: planets_of("test", "results/fit/{split}/{planet_id}.nc"),
+        sample=top_level("sample_submission.csv"),
+        stars=top_level("test_star_info.csv"),
+        naive=artifact("naive_reference.json"),
     output:
         csv=report(
             "results/submission/submission.csv",
@@ -44,14 +48,12 @@ rule submission:
 
 rule score:
     input:
-        fits=planets_of("test", "results/fit/{split}/{planet_id}.nc"),
-        train_lightcurves=planets_of(
-            "train", "results/lightcurves/{split}/{planet_id}.nc"
-        ),
-        test_lightcurves=planets_of(
+        submission="results/submission/submission.csv",
+        test_lightcurves=lambda wildcards: planets_of(
             "test", "results/lightcurves/{split}/{planet_id}.nc"
         ),
-        train_labels=f"{RAW}/train.csv",
+        naive=artifact("naive_reference.json"),
+        public_baseline=artifact("public_baseline.json"),
         test_labels=f"{TRUTH}/test_labels.csv",
         noise_floor=f"{TRUTH}/noise_floor.csv",
     output:

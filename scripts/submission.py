@@ -1,22 +1,36 @@
 """Snakemake adapter: gather the test-planet fits into a validated submission.csv + zip."""
 
+import logging
 from pathlib import Path
 
 import pandas as pd
 
 from spectramind.core.jobs import rule_job
+from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit.collect import load_predictions
 from spectramind.io import read_star_info
 from spectramind.submission import write_validated_submission
+from spectramind.submission.fallback import complete_with_naive
 
 with rule_job(snakemake):
-    ids, mu, sigma = load_predictions(snakemake.input.fits)
+    test_ids = read_star_info(Path(snakemake.input.stars).parent, "test").index
+    naive = read_artifact(snakemake.input.naive, ("mean", "sigma"))
+    ids, mu, sigma, filled = complete_with_naive(
+        *load_predictions(snakemake.input.fits), test_ids, naive
+    )
+    if filled:
+        logging.warning(
+            "%d test planet(s) have no fit (excluded by check_raw) and get the naive "
+            "prediction: %s",
+            len(filled),
+            filled,
+        )
     write_validated_submission(
         ids,
         mu,
         sigma,
         columns=list(pd.read_csv(snakemake.input.sample, nrows=0).columns),
-        test_ids=read_star_info(Path(snakemake.input.sample).parent, "test").index,
+        test_ids=test_ids,
         csv_path=snakemake.output.csv,
         zip_path=snakemake.output.zip,
     )

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,18 +75,8 @@ def test_run_ends_with_a_valid_submission_and_a_score(simulated_run):
 def test_every_rule_run_wrote_a_manifest_and_a_log(simulated_run):
     manifests = list((simulated_run / "results/manifests").rglob("*.json"))
     rules = {json.loads(p.read_text())["rule"] for p in manifests}
-    assert rules == {
-        "simulate_top_level",
-        "simulate_planet",
-        "simulate_noise_floor",
-        "check_raw",
-        "inventory",
-        "calibrate",
-        "extract",
-        "fit",
-        "submission",
-        "score",
-    }
+    listed = snakemake(simulated_run, "--list-rules").stdout.split()
+    assert rules == set(listed) - {"all", "inference"}  # every rule but the two targets
     planet_manifest = next((simulated_run / "results/manifests/simulate_planet").rglob("*.json"))
     record = json.loads(planet_manifest.read_text())
     assert any(name.endswith(".parquet") for name in record["outputs"])
@@ -107,20 +103,178 @@ def test_report_builds(simulated_run):
     assert report.stat().st_size > 10_000
 
 
-def test_a_given_raw_root_is_used_instead_of_simulating(simulated_run, tmp_path):
+@pytest.fixture(scope="module")
+def real_root_run(simulated_run, tmp_path_factory) -> Path:
+    """The simulated raw root run again as a user's own root (raw_dir): every raw file is
+    then a declared input rather than a simulator output."""
+    workdir = tmp_path_factory.mktemp("real_root")
     raw = simulated_run / "results/raw"
-    result = snakemake(tmp_path, "--cores", "2", "--config", f"raw_dir={raw}", "check_raw=True")
+    result = snakemake(workdir, "--cores", "2", "--config", f"raw_dir={raw}", "check_raw=True")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert not (tmp_path / "results/raw").exists()
-    assert len(list((tmp_path / "results/lightcurves").glob("*/*.nc"))) == 4
-    ours = pd.read_csv(tmp_path / "results/inventory/inventory.csv")
+    return workdir
+
+
+def test_a_given_raw_root_is_used_instead_of_simulating(simulated_run, real_root_run):
+    assert not (real_root_run / "results/raw").exists()
+    assert len(list((real_root_run / "results/lightcurves").glob("*/*.nc"))) == 4
+    ours = pd.read_csv(real_root_run / "results/inventory/inventory.csv")
     theirs = pd.read_csv(simulated_run / "results/inventory/inventory.csv")
     pd.testing.assert_frame_equal(ours, theirs)
 
 
-def test_a_broken_raw_root_fails_naming_the_file(simulated_run, tmp_path):
-    import shutil
+def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
+    """Rule -> job count of what ``snakemake -n`` would run now."""
+    result = snakemake(workdir, "-n", "--cores", "1", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:")[1].split("\n\n")[0].splitlines()[3:]
+    counts = {rule: int(count) for rule, count in (line.split() for line in table)}
+    counts.pop("total")
+    return counts
 
+
+@contextmanager
+def _edited(path: Path) -> Iterator[None]:
+    """Change a file's bytes but not what it says, then put it back as it was. (Snakemake
+    checksums small inputs, so a mere touch would not count as an edit.) A CSV gets a
+    blank line at the end, a parquet file another compression."""
+    before, content = path.stat(), path.read_bytes()
+    try:
+        if path.suffix == ".csv":
+            path.write_text(path.read_text() + "\n")
+        else:
+            pq.write_table(pq.read_table(path), path, compression="gzip")
+        yield
+    finally:
+        path.write_bytes(content)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_every_opened_file_is_a_declared_input(simulated_run, real_root_run):
+    """Editing a file a job opens reruns that job and what depends on it, nothing upstream.
+    Each case: the file, the jobs that must be planned, the rules that must not be.
+    Without check_raw: with it, a dry run stops at the check (a checkpoint) it must redo."""
+    raw = simulated_run / "results/raw"
+    n_visits = len(list((real_root_run / "results/calibrated").rglob("*.nc")))
+    planet = sorted((raw / "test").iterdir())[0]
+    n_planet_visits = len(list(planet.glob("*_signal_*.parquet")))
+    one_planet = {"calibrate": 1, "extract": 1, "fit": 1}
+    cases = [
+        (raw / "adc_info.csv", {"calibrate": n_visits, "submission": 1}, set()),
+        (raw / "axis_info.parquet", {"calibrate": n_visits}, set()),
+        (raw / "wavelengths.csv", {"extract": 4, "fit": 4}, {"calibrate"}),
+        (raw / "test_star_info.csv", {"fit": 2, "submission": 1}, {"calibrate", "extract"}),
+        (raw / "sample_submission.csv", {"submission": 1}, {"calibrate", "extract", "fit"}),
+        (raw / "train.csv", {"naive_reference": 1, "submission": 1}, {"calibrate", "fit"}),
+        (planet / "AIRS-CH0_calibration_0/dark.parquet", one_planet, set()),
+        (planet / "FGS1_signal_0.parquet", one_planet, set()),
+    ]
+    checked = ("check_raw=True",)
+    assert planned_jobs(real_root_run, "--config", f"raw_dir={raw}") == {}
+    for path, expected, forbidden in cases:
+        with _edited(path):
+            planned = planned_jobs(real_root_run, "--config", f"raw_dir={raw}")
+            if path.suffix == ".parquet":  # the raw check reads every parquet file too
+                with_check = planned_jobs(real_root_run, "--config", f"raw_dir={raw}", *checked)
+                assert with_check.get("check_raw", 0) >= 1, (path.name, with_check)
+        for rule, count in expected.items():
+            assert planned.get(rule, 0) >= count, (path.name, rule, planned)
+        assert not forbidden & set(planned), (path.name, planned)
+        if planet in path.parents:  # one planet's raw file: only that planet's jobs
+            assert planned["calibrate"] <= n_planet_visits and planned["fit"] == 1, planned
+
+
+def test_changed_options_rerun_only_their_rules(real_root_run, simulated_run, tmp_path):
+    raw = simulated_run / "results/raw"
+    override = tmp_path / "override.yaml"
+    override.write_text(f"raw_dir: {raw}\ncheck_raw: true\nfit:\n  limb_darkening_groups: 6\n")
+    planned = planned_jobs(real_root_run, "--configfile", str(override))
+    assert planned.get("fit") == 4 and "calibrate" not in planned and "extract" not in planned
+    override.write_text(f"raw_dir: {raw}\ncheck_raw: true\nextraction:\n  airs_edge_rows: 3\n")
+    planned = planned_jobs(real_root_run, "--configfile", str(override))
+    assert planned.get("extract") == 4 and "calibrate" not in planned
+
+
+def _test_only_root(simulated_run: Path, destination: Path) -> Path:
+    """What a user with trained artifacts has: the test split and the top-level files
+    inference needs, nothing of train; made read-only."""
+    raw = simulated_run / "results/raw"
+    shutil.copytree(raw / "test", destination / "test")
+    for name in ("test_star_info.csv", "axis_info.parquet", "wavelengths.csv",
+                 "adc_info.csv", "sample_submission.csv"):  # fmt: skip
+        shutil.copy2(raw / name, destination / name)
+    for path in [destination, *destination.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    return destination
+
+
+def _tree_digest(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
+def test_inference_runs_on_a_test_only_read_only_root(simulated_run, tmp_path):
+    root = _test_only_root(simulated_run, tmp_path / "kaggle_input")
+    before = _tree_digest(root)
+    work = tmp_path / "work"
+    artifacts = simulated_run / "results/artifacts"
+    result = snakemake(
+        work, "inference", "--cores", "2", "--config", f"raw_dir={root}",
+        f"artifacts_dir={artifacts}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    from spectramind.submission import validate_submission
+
+    test_ids = sorted(int(p.name) for p in (root / "test").iterdir())
+    frame = validate_submission(work / "results/submission/submission.csv", test_ids=test_ids)
+    assert sorted(frame["planet_id"]) == test_ids
+    ours = pd.read_csv(work / "results/submission/submission.csv").set_index("planet_id")
+    full_run = pd.read_csv(simulated_run / "results/submission/submission.csv")
+    pd.testing.assert_frame_equal(ours, full_run.set_index("planet_id"))
+    assert not list((work / "results").rglob("train")), "inference touched the train split"
+    assert _tree_digest(root) == before, "inference wrote under the raw root"
+
+
+def test_inference_without_artifacts_says_where_they_come_from(simulated_run, tmp_path):
+    root = _test_only_root(simulated_run, tmp_path / "kaggle_input")
+    missing = tmp_path / "no_artifacts"
+    result = snakemake(
+        tmp_path / "work", "inference", "-n", "--config", f"raw_dir={root}",
+        f"artifacts_dir={missing}",
+    )  # fmt: skip
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"{missing}/naive_reference.json not found" in output, output[-2000:]
+    assert "no train split" in output
+
+
+def test_a_planet_failing_the_raw_check_is_excluded_and_reported(simulated_run, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(simulated_run / "results/raw", raw)
+    planet = sorted((raw / "test").iterdir())[0]
+    broken = planet / "AIRS-CH0_signal_0.parquet"
+    broken.write_bytes(broken.read_bytes()[:5000])
+    work = tmp_path / "work"
+    result = snakemake(
+        work, "inference", "--cores", "2", "--config", f"raw_dir={raw}", "check_raw=True",
+        f"artifacts_dir={simulated_run / 'results/artifacts'}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((work / f"results/inventory/test/{planet.name}.json").read_text())
+    assert not summary["ok"] and str(broken) in summary["problem"]
+    assert not (work / f"results/calibrated/test/{planet.name}").exists()
+    assert not (work / f"results/fit/test/{planet.name}.nc").exists()
+    submission = pd.read_csv(work / "results/submission/submission.csv").set_index("planet_id")
+    naive = json.loads((simulated_run / "results/artifacts/naive_reference.json").read_text())
+    row = submission.loc[int(planet.name)]
+    np.testing.assert_allclose(row.filter(like="wl_"), naive["mean"], rtol=1e-9)
+    np.testing.assert_allclose(row.filter(like="sigma_"), naive["sigma"], rtol=1e-9)
+    log = (work / "results/logs/submission.log").read_text()
+    assert "naive prediction" in log and planet.name in log
+
+
+def test_a_broken_raw_root_fails_naming_the_file(simulated_run, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(simulated_run / "results/raw", raw)
     planet = next((raw / "test").iterdir())

@@ -21,11 +21,12 @@ EDGE_MARGIN_FRACTION = 0.05
 BASELINE_DEGREE = 2
 
 
-def naive_prediction(train_depths: np.ndarray, n_planets: int) -> tuple[np.ndarray, np.ndarray]:
-    """Train mean and std in every bin of every planet."""
-    mean, std = naive_reference(train_depths)
-    shape = (n_planets, train_depths.shape[1])
-    return np.full(shape, mean), np.full(shape, std)
+def naive_prediction(
+    mean: float, sigma: float, n_planets: int, n_bins: int = N_TARGETS
+) -> tuple[np.ndarray, np.ndarray]:
+    """The naive reference (train mean and std, see ``naive_reference``) in every bin."""
+    shape = (n_planets, n_bins)
+    return np.full(shape, mean), np.full(shape, sigma)
 
 
 def white_light_depth(lightcurves: xr.Dataset) -> float:

@@ -1,4 +1,4 @@
-"""Score predictions of the simulated test planets against the simulator's truth."""
+"""Score the submitted predictions of simulated test planets against the simulator's truth."""
 
 from __future__ import annotations
 
@@ -11,24 +11,23 @@ import pandas as pd
 import xarray as xr
 
 from spectramind.evaluation.baselines import (
-    best_constant_sigma,
-    depth_scale,
     naive_prediction,
     public_baseline_prediction,
     white_light_depth,
 )
-from spectramind.evaluation.metrics import competition_score, error_summary, naive_reference
-from spectramind.fit.collect import load_predictions
+from spectramind.evaluation.metrics import competition_score, error_summary
+from spectramind.io.tables import sigma_columns, target_columns
 
 
 def evaluate(
     predictions: Mapping[str, tuple[np.ndarray, np.ndarray]],
     truth: np.ndarray,
-    train_depths: np.ndarray,
+    naive: Mapping[str, float],
     noise_floor: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Score, RMSE, bias, coverage and RMSE / noise floor of each named (mu, sigma)."""
-    mean, std = naive_reference(train_depths)
+    """Score, RMSE, bias, coverage and RMSE / noise floor of each named (mu, sigma);
+    ``naive`` is the naive reference artifact (train ``mean`` and ``sigma``)."""
+    mean, std = naive["mean"], naive["sigma"]
     report: dict[str, Any] = {"n_planets": int(truth.shape[0]), "naive_mean": mean,
                               "naive_sigma": std}  # fmt: skip
     for name, (mu, sigma) in predictions.items():
@@ -42,46 +41,49 @@ def evaluate(
     return report
 
 
+def read_submission_predictions(path: str | Path) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Planet ids, means and sigmas (planets, 283) of a (validated) submission CSV."""
+    frame = pd.read_csv(path)
+    ids = frame["planet_id"].astype(np.int64).tolist()
+    return ids, frame[target_columns()].to_numpy(), frame[sigma_columns()].to_numpy()
+
+
 def score_simulated_run(
-    fit_paths: Sequence[str | Path],
-    train_lightcurves: Sequence[str | Path],
+    submission: str | Path,
     test_lightcurves: Sequence[str | Path],
-    train_labels: pd.DataFrame,
+    naive: Mapping[str, float],
+    public_baseline: Mapping[str, float],
     test_labels: pd.DataFrame,
     noise_floor: pd.DataFrame,
 ) -> dict[str, Any]:
-    """Physics fit vs the naive and public baselines on the simulated test planets."""
-    ids, mu, sigma = load_predictions(fit_paths)
+    """The submission (physics fit) vs the naive and public baselines on the simulated
+    test planets. Planets without light curves (excluded by check_raw) get the naive
+    prediction from every method, as the submission gives them."""
+    ids, mu, sigma = read_submission_predictions(submission)
     truth = test_labels.loc[ids].to_numpy()
     floor = noise_floor.loc[ids].to_numpy()
-    train = train_labels.to_numpy()
-
-    def white_depths(paths: Sequence[str | Path]) -> dict[int, float]:
-        depths = {}
-        for path in paths:
-            with xr.open_dataset(path) as lc:
-                depths[int(Path(path).stem)] = white_light_depth(lc)
-        return depths
-
-    train_white = white_depths(train_lightcurves)
-    train_truth = train_labels.loc[list(train_white)].to_numpy()
-    scale = depth_scale(train_truth, np.array(list(train_white.values())))
-    sigma_public = best_constant_sigma(train_truth, scale * np.array(list(train_white.values())))
-    test_white = white_depths(test_lightcurves)
-    public = public_baseline_prediction(
-        scale * np.array([test_white[i] for i in ids]), sigma_public
+    naive_mu, naive_sigma = naive_prediction(naive["mean"], naive["sigma"], len(ids))
+    white = {}
+    for path in test_lightcurves:
+        with xr.open_dataset(path) as lightcurves:
+            white[int(Path(path).stem)] = white_light_depth(lightcurves)
+    scale = public_baseline["depth_scale"]
+    public_mu, public_sigma = public_baseline_prediction(
+        np.array([scale * white.get(i, np.nan) for i in ids]), public_baseline["constant_sigma"]
     )
+    missing = ~np.isfinite(public_mu[:, 0])
+    public_mu[missing], public_sigma[missing] = naive_mu[missing], naive_sigma[missing]
     report = evaluate(
         {
             "physics_fit": (mu, sigma),
-            "naive": naive_prediction(train, len(ids)),
-            "public_baseline": public,
+            "naive": (naive_mu, naive_sigma),
+            "public_baseline": (public_mu, public_sigma),
         },
         truth,
-        train,
+        naive,
         floor,
     )
-    report["public_baseline"]["constant_sigma"] = sigma_public
-    report["public_baseline"]["depth_scale"] = scale
+    report["public_baseline"].update(public_baseline)
     report["planet_ids"] = ids
+    report["planets_without_lightcurves"] = [i for i in ids if i not in white]
     return report

@@ -17,6 +17,7 @@ import pandas as pd
 
 from spectramind.core.atomic import write_csv_atomic, write_json_atomic
 from spectramind.io.calibration import read_calibration
+from spectramind.io.errors import RawDataError
 from spectramind.io.frames import iter_signal_chunks
 from spectramind.io.layout import INSTRUMENTS, calibration_dir, discover_visits, signal_path
 from spectramind.io.tables import AxisInfo, read_axis_info
@@ -65,17 +66,37 @@ def summarise_planet(root: str | Path, split: str, planet_id: int, axis: AxisInf
     }
 
 
-def write_planet_summary(root: str | Path, split: str, planet_id: int, out: str | Path) -> None:
-    """Check one planet against the root's axis_info and write its summary as JSON."""
-    summary = summarise_planet(root, split, planet_id, read_axis_info(root))
+def write_planet_summary(root: str | Path, split: str, planet_id: int, out: str | Path) -> bool:
+    """Check one planet against the root's axis_info and write its summary as JSON.
+
+    A planet whose files fail the check is not an error of the run: the summary records
+    ``ok: false`` and the problem (naming the file), so the workflow excludes that planet
+    and carries on with the others. Returns whether the planet passed.
+    """
+    try:
+        summary = {"ok": True, **summarise_planet(root, split, planet_id, read_axis_info(root))}
+    except RawDataError as err:
+        log.warning("planet %s/%s fails the raw-data check and is excluded: %s",
+                    split, planet_id, err)  # fmt: skip
+        summary = {"ok": False, "problem": str(err), "planet_id": int(planet_id),
+                   "split": split, "files": []}  # fmt: skip
     write_json_atomic(out, summary)
+    return summary["ok"]
 
 
-def write_inventory_table(summaries: Iterable[str | Path], out: str | Path) -> None:
-    """Flatten planet summaries into one CSV row per planet, visit and instrument."""
-    rows = []
+def write_inventory_table(
+    summaries: Iterable[str | Path], out: str | Path, excluded_out: str | Path
+) -> None:
+    """Flatten planet summaries into one CSV row per planet, visit and instrument, and list
+    the planets that failed the check (planet_id, split, problem) in ``excluded_out``."""
+    rows, excluded = [], []
     for path in summaries:
         summary = json.loads(Path(path).read_text())
+        ids = {"planet_id": summary["planet_id"], "split": summary["split"]}
+        if not summary["ok"]:
+            excluded.append({**ids, "problem": summary["problem"]})
         for entry in summary["files"]:
-            rows.append({"planet_id": summary["planet_id"], "split": summary["split"], **entry})
+            rows.append({**ids, **entry})
     write_csv_atomic(out, pd.DataFrame(rows))
+    columns = ["planet_id", "split", "problem"]
+    write_csv_atomic(excluded_out, pd.DataFrame(excluded, columns=columns))

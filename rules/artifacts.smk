@@ -1,0 +1,35 @@
+# What is learned from the train split, written to artifacts_dir so that inference (and a
+# test-only raw root) reads it from there instead of touching train planets.
+
+
+rule naive_reference:
+    input:
+        labels=top_level("train.csv"),
+    output:
+        reference=f"{ARTIFACTS}/naive_reference.json",
+        manifest="results/manifests/naive_reference.json",
+    log:
+        "results/logs/naive_reference.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    script:
+        "../scripts/naive_reference.py"
+
+
+rule public_baseline:
+    input:
+        lightcurves=lambda wildcards: planets_of(
+            "train", "results/lightcurves/{split}/{planet_id}.nc"
+        ),
+        labels=top_level("train.csv"),
+    output:
+        baseline=f"{ARTIFACTS}/public_baseline.json",
+        manifest="results/manifests/public_baseline.json",
+    log:
+        "results/logs/public_baseline.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    script:
+        "../scripts/public_baseline.py"
