@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -9,6 +10,11 @@ from spectramind.io.layout import CALIBRATION_FRAMES
 from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
 
 validate(config, schema="../config/schema.yaml")
+
+# Every rule runs one thread (Snakemake's default `threads: 1`): stop numpy's BLAS and numba
+# from starting a thread per core inside each of the --cores jobs running side by side.
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
 
 SIMULATED_RAW = "results/raw"
 TRUTH = "results/truth"

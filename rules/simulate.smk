@@ -37,7 +37,7 @@ rule simulate_planet:
     conda:
         "../envs/simulate.yaml"
     resources:
-        mem_mb=2000,
+        mem_mb=per_attempt(2000),
         runtime=simulate_planet_runtime,
     params:
         seed=config["seed"],
