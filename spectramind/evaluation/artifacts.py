@@ -18,9 +18,6 @@ import xarray as xr
 from spectramind.evaluation.baselines import best_constant_sigma, depth_scale, white_light_depth
 from spectramind.evaluation.metrics import naive_reference
 
-NAIVE_REFERENCE = "naive_reference.json"
-PUBLIC_BASELINE = "public_baseline.json"
-
 
 class ArtifactError(ValueError):
     """A trained artifact is missing or malformed; the message names the file."""
