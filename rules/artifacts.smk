@@ -1,12 +1,13 @@
-# What is learned from the train split, written to artifacts_dir so that inference (and a
-# test-only raw root) reads it from there instead of touching train planets.
+# What is learned from the train split, written to results/artifacts/. Inference reads it
+# from artifacts_dir (by default this folder), so a test-only raw root with a copied
+# artifacts folder never needs the train planets.
 
 
 rule naive_reference:
     input:
         labels=top_level("train.csv"),
     output:
-        reference=f"{ARTIFACTS}/naive_reference.json",
+        reference=f"{BUILT_ARTIFACTS}/naive_reference.json",
         manifest="results/manifests/naive_reference.json",
     log:
         "results/logs/naive_reference.log",
@@ -24,7 +25,7 @@ rule public_baseline:
         ),
         labels=top_level("train.csv"),
     output:
-        baseline=f"{ARTIFACTS}/public_baseline.json",
+        baseline=f"{BUILT_ARTIFACTS}/public_baseline.json",
         manifest="results/manifests/public_baseline.json",
     log:
         "results/logs/public_baseline.log",

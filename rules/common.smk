@@ -20,7 +20,9 @@ SIMULATED_RAW = "results/raw"
 TRUTH = "results/truth"
 SIMULATING = config["raw_dir"] is None
 RAW = SIMULATED_RAW if SIMULATING else config["raw_dir"]
+BUILT_ARTIFACTS = "results/artifacts"
 ARTIFACTS = config["artifacts_dir"]
+BUILDS_ARTIFACTS = os.path.normpath(ARTIFACTS) == BUILT_ARTIFACTS
 SPLITS = ("train", "test")
 
 
@@ -151,19 +153,22 @@ def per_planet(pattern):
 
 
 def artifact(name):
-    """An input learned from the train split, read from ``artifacts_dir``. Without a train
-    split to build it from, it must already be there: say so instead of Snakemake's
-    generic missing-input message."""
+    """An input learned from the train split. The default artifacts_dir is built by this
+    run; any other folder (e.g. an attached Kaggle dataset) is read as given, never written.
+    Say what is missing instead of Snakemake's generic missing-input message."""
     path = f"{ARTIFACTS}/{name}"
 
     def resolve(wildcards):
-        if not has_split("train") and not Path(path).is_file():
-            raise WorkflowError(
-                f"{path} not found. The raw root {RAW} has no train split to learn it "
-                "from: set artifacts_dir to the artifacts folder of a run that had one "
-                "(e.g. --config artifacts_dir=/path/to/results/artifacts)."
-            )
-        return path
+        if Path(path).is_file() or (BUILDS_ARTIFACTS and has_split("train")):
+            return path
+        if BUILDS_ARTIFACTS:
+            problem = f"the raw root {RAW} has no train split to learn it from"
+        else:
+            problem = f"artifacts_dir {ARTIFACTS} is read as given and lacks it"
+        raise WorkflowError(
+            f"{path} not found: {problem}. Point artifacts_dir at the results/artifacts "
+            "folder of a run that had train data (--config artifacts_dir=/path/to/it)."
+        )
 
     return resolve
 
