@@ -19,7 +19,6 @@ rule calibrate:
         mem_mb=per_attempt(1500),
         runtime=10,
     params:
-        root=RAW,
         options=config["calibration"],
     script:
         "../scripts/calibrate.py"

@@ -18,8 +18,6 @@ checkpoint check_raw:
     resources:
         mem_mb=check_raw_mem_mb,
         runtime=10,
-    params:
-        root=RAW,
     script:
         "../scripts/check_raw.py"
 

@@ -11,7 +11,7 @@ from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
 
 validate(config, schema="../config/schema.yaml")
 
-# Every rule runs one thread (Snakemake's default `threads: 1`): stop numpy's BLAS and numba
+# Each job runs one thread (the default of `threads`): stop numpy's BLAS
 # from starting a thread per core inside each of the --cores jobs running side by side.
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
