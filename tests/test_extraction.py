@@ -79,28 +79,57 @@ def test_centroids_follow_the_true_pointing(extracted):
     assert np.corrcoef(true_y, lc["fgs1_centroid_y"].values[0])[0, 1] > 0.9
 
 
-def test_transit_is_in_the_white_light_at_the_right_depth(extracted):
-    lc, planet, _ = extracted
-    time = lc["time"].values[0]
-    t0 = planet.visits[0].t0_h
-    t14 = transit_duration_h(planet.P, planet.sma, planet.inclination, planet.base_depth)
-    airs = lc["flux"].values[0, :, 1:].sum(axis=1)
-    out = np.abs(time - t0) > t14 / 2 + 0.25
-    mid = np.abs(time - t0) < t14 / 4
-    dip = 1 - airs[mid].mean() / airs[out].mean()
-    assert dip == pytest.approx(planet.base_depth, rel=0.3)
+def _dip(flux: np.ndarray, mid: np.ndarray, out: np.ndarray) -> float:
+    return 1 - flux[mid].mean() / flux[out].mean()
 
 
-def test_white_light_scatter_is_the_propagated_noise(extracted):
-    lc, planet, _ = extracted
-    time = lc["time"].values[0]
+def test_transit_dip_matches_the_simulated_flux(extracted):
+    """Mid-transit dip of the AIRS white light and of 6 wavelength groups, against the same
+    statistic of the simulator's noiseless flux (transit, limb darkening and drift, one AIRS
+    exposure per bin): within 4 sigma of the propagated noise (measured |z| <= 1.4)."""
+    lc, planet, config = extracted
+    assert lc.attrs["airs_pairs_per_bin"] == 1
     t14 = transit_duration_h(planet.P, planet.sma, planet.inclination, planet.base_depth)
-    keep = np.abs(time - planet.visits[0].t0_h) > t14 / 2 + 0.25
-    white = lc["flux"].values[0, :, 1:].sum(axis=1)
-    regressors = [lc["airs_trace_row"].values[0], lc["airs_trace_width"].values[0]]
-    residual = decorrelated_residuals(white, time, regressors, keep)
-    expected = np.sqrt(lc["variance"].values[0, keep, 1:].sum(axis=1).mean()) / white[keep].mean()
-    assert residual.std() / expected == pytest.approx(1.0, abs=0.3)
+    groups = [np.arange(282), *np.array_split(np.arange(282), 6)]
+    for visit in range(2):
+        scene = visit_scene(config, planet, visit, "AIRS-CH0")
+        truth = scene.stellar[: lc.sizes["time"], AIRS_SCIENCE_COLUMNS][:, ::-1]
+        time = lc["time"].values[visit]
+        offset = np.abs(time - planet.visits[visit].t0_h)
+        out, mid = offset > t14 / 2 + 0.25, offset < t14 / 4
+        for channels in groups:
+            flux = lc["flux"].values[visit, :, 1:][:, channels].sum(axis=1)
+            variance = lc["variance"].values[visit, :, 1:][:, channels].sum(axis=1)
+            relative = [variance[m].sum() / (m.sum() * flux[m].mean()) ** 2 for m in (mid, out)]
+            sigma = np.sqrt(sum(relative))
+            expected = _dip(truth[:, channels].sum(axis=1), mid, out)
+            assert abs(_dip(flux, mid, out) - expected) < 4 * sigma, (visit, channels[0])
+
+
+def test_scatter_is_the_propagated_noise(extracted):
+    """Out of transit, after a least-squares fit of p = 8 terms (quadratic in time, quadratic
+    surface in the trace row and width) to n bins, residuals scatter by sqrt((n - p) / n)
+    times the propagated sigma. Every AIRS channel of both visits: median ratio measured
+    1.00 (sampling error ~0.01); the white light: 1.10 and 1.11 for the two visits (~0.09 each)."""
+    lc, planet, _ = extracted
+    t14 = transit_duration_h(planet.P, planet.sma, planet.inclination, planet.base_depth)
+    channel_ratios, white_ratios = [], []
+    for visit in range(2):
+        time = lc["time"].values[visit]
+        keep = np.abs(time - planet.visits[visit].t0_h) > t14 / 2 + 0.25
+        regressors = [lc["airs_trace_row"].values[visit], lc["airs_trace_width"].values[visit]]
+        dof = np.sqrt((keep.sum() - 8) / keep.sum())
+        flux, variance = lc["flux"].values[visit], lc["variance"].values[visit]
+        white = flux[:, 1:].sum(axis=1)
+        expected = np.sqrt(variance[keep, 1:].sum(axis=1).mean()) / white[keep].mean()
+        residual = decorrelated_residuals(white, time, regressors, keep)
+        white_ratios.append(residual.std() / expected / dof)
+        for channel in range(1, 283):
+            residual = decorrelated_residuals(flux[:, channel], time, regressors, keep)
+            expected = np.sqrt(variance[keep, channel].mean()) / flux[keep, channel].mean()
+            channel_ratios.append(residual.std() / expected / dof)
+    assert np.median(channel_ratios) == pytest.approx(1.0, abs=0.05)
+    assert np.sqrt(np.mean(np.square(white_ratios))) == pytest.approx(1.0, abs=0.25)
 
 
 def test_mismatched_wavelengths_are_refused(extracted, tmp_path, small_root):

@@ -9,14 +9,32 @@ import pytest
 from spectramind import io
 from spectramind.simulate import draw_planet, planet_ids
 from spectramind.simulate.config import STREAM_PHOTONS
-from spectramind.simulate.constants import FULL_PAIRS
-from spectramind.simulate.planet import INSTRUMENT_KEY, raw_frames, visit_scene
+from spectramind.simulate.planet import (
+    INSTRUMENT_KEY,
+    noise_floor,
+    raw_frames,
+    true_depths,
+    visit_scene,
+)
 from spectramind.simulate.wavelengths import airs_column_wavelengths, target_wavelengths
+
+# The competition root's top-level files (FORMAT.md).
+KAGGLE_TOP_LEVEL = {
+    "adc_info.csv",
+    "axis_info.parquet",
+    "wavelengths.csv",
+    "train.csv",
+    "train_star_info.csv",
+    "test_star_info.csv",
+    "sample_submission.csv",
+}
 
 
 def test_layout_has_every_top_level_file(small_root):
-    for name in io.layout.TOP_LEVEL_FILES:
-        assert (small_root / name).is_file(), name
+    assert set(io.layout.TOP_LEVEL_FILES) == KAGGLE_TOP_LEVEL
+    written = {p.name for p in small_root.iterdir() if p.is_file()}
+    assert written == KAGGLE_TOP_LEVEL
+    assert {p.name for p in small_root.iterdir() if p.is_dir()} == set(io.SPLITS)
 
 
 def test_planet_discovery_matches_the_simulated_ids(small_root, small_config):
@@ -76,8 +94,9 @@ def test_calibration_frames_read_back(small_root, small_config):
 
 def test_axis_info_follows_the_real_timing(small_root, small_config):
     axis = io.read_axis_info(small_root)
-    for instrument, period in (("FGS1", 0.4), ("AIRS-CH0", 4.8)):
-        n_pairs = FULL_PAIRS[instrument] // small_config.cadence
+    # FORMAT.md: 135000 FGS1 and 11250 AIRS frames per full visit, one pair each 0.4 / 4.8 s.
+    for instrument, period, full_pairs in (("FGS1", 0.4, 67500), ("AIRS-CH0", 4.8, 5625)):
+        n_pairs = full_pairs // small_config.cadence
         assert axis.n_frames(instrument) == 2 * n_pairs
         seconds = axis.time_h(instrument) * 3600
         np.testing.assert_allclose(seconds[:2], [0.1, 0.2])
@@ -89,17 +108,38 @@ def test_axis_info_follows_the_real_timing(small_root, small_config):
 def test_tables_read_back(small_root, small_truth):
     np.testing.assert_array_equal(io.read_wavelengths(small_root), target_wavelengths())
     adc = io.read_adc_info(small_root)
-    assert adc["FGS1"].gain == pytest.approx(0.4369) and adc["AIRS-CH0"].offset == -1000.0
-    labels = io.read_train_labels(small_root)
-    assert list(labels.index) == io.discover_planets(small_root, "train")
-    assert labels.shape[1] == 283
-    assert ((labels.to_numpy() > 0.005) & (labels.to_numpy() < 0.047)).all()
-    test_labels = io.read_labels(small_truth / "test_labels.csv")
-    assert list(test_labels.index) == io.discover_planets(small_root, "test")
+    for instrument in io.INSTRUMENTS:  # FORMAT.md: the same for every planet
+        assert adc[instrument].gain == pytest.approx(0.4369)
+        assert adc[instrument].offset == -1000.0
     sample = io.read_sample_submission(small_root)
     assert list(sample.columns) == io.target_columns() + io.sigma_columns()
-    noise = pd.read_csv(small_truth / "noise_floor.csv")
-    assert len(noise) == 5 and (noise.drop(columns="planet_id").to_numpy() > 0).all()
+    assert list(sample.index) == io.discover_planets(small_root, "test")
+
+
+def test_truth_tables_hold_each_planets_own_values(small_root, small_truth, small_config):
+    """Labels, star_info rows and noise floors read back as each planet's simulated truth,
+    row for row: a shifted row, column or split would put one planet's truth on another."""
+    labels = {
+        "train": io.read_train_labels(small_root),
+        "test": io.read_labels(small_truth / "test_labels.csv"),
+    }
+    floors = pd.read_csv(small_truth / "noise_floor.csv").set_index("planet_id")
+    assert sorted(floors.index) == sorted(sum(planet_ids(small_config).values(), []))
+    for split in io.SPLITS:
+        stars = io.read_star_info(small_root, split)
+        ids = io.discover_planets(small_root, split)
+        assert list(labels[split].index) == ids and list(stars.index) == ids
+        for planet_id in ids:
+            planet = draw_planet(small_config, planet_id, split)
+            depths = labels[split].loc[planet_id].to_numpy()
+            np.testing.assert_allclose(depths, true_depths(planet), rtol=1e-9)
+            assert 0.005 < depths.min() and depths.max() < 0.047  # real range, FORMAT.md
+            row = stars.loc[planet_id]
+            for key, value in planet.star_info_row().items():
+                assert row[key] == pytest.approx(value, rel=1e-9), (planet_id, key)
+            np.testing.assert_allclose(
+                floors.loc[planet_id].to_numpy(), noise_floor(small_config, planet), rtol=1e-9
+            )
 
 
 def test_test_star_info_ids_are_floats_and_still_read(small_root):

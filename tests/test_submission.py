@@ -18,20 +18,30 @@ from spectramind.submission import (
 from spectramind.submission.cli import main
 
 IDS = [11, 22, 33]
+# Every value distinct, so a swapped block, row or column cannot go unnoticed.
+RNG = np.random.default_rng(0)
+MU = RNG.uniform(0.005, 0.046, (3, 283))
+SIGMA = RNG.uniform(1e-5, 1e-3, (3, 283))
+# FORMAT.md / sample_submission.csv: planet_id, wl_1..wl_283, sigma_1..sigma_283.
+COLUMNS = ["planet_id", *(f"wl_{k}" for k in range(1, 284)), *(f"sigma_{k}" for k in range(1, 284))]
 
 
 @pytest.fixture
 def valid(tmp_path):
-    mu = np.full((3, 283), 0.02)
-    sigma = np.full((3, 283), 1e-4)
-    frame = build_submission(IDS, mu, sigma, expected_columns())
+    frame = build_submission(IDS, MU, SIGMA, expected_columns())
     write_submission(frame, tmp_path / "submission.csv", tmp_path / "submission.zip")
     return tmp_path / "submission.csv"
 
 
 def test_valid_submission_round_trips_and_zips(valid, tmp_path):
+    """What is read back is what was predicted: columns in the Kaggle order, one row per
+    planet in the given order, means and sigmas in their own columns to 10 digits."""
+    assert expected_columns() == COLUMNS
     frame = validate_submission(valid, expected_columns(), IDS)
-    assert list(frame.columns) == expected_columns() and len(frame.columns) == 567
+    assert list(frame.columns) == COLUMNS
+    assert frame["planet_id"].tolist() == IDS
+    np.testing.assert_allclose(frame[COLUMNS[1:284]].to_numpy(), MU, rtol=1e-9)
+    np.testing.assert_allclose(frame[COLUMNS[284:]].to_numpy(), SIGMA, rtol=1e-9)
     with zipfile.ZipFile(tmp_path / "submission.zip") as archive:
         assert archive.namelist() == ["submission.csv"]
         assert archive.read("submission.csv") == valid.read_bytes()
