@@ -4,7 +4,8 @@ from pathlib import Path
 
 from spectramind.core.jobs import rule_job
 from spectramind.core.netcdf import write_netcdf
-from spectramind.extract import ExtractionOptions, extract_planet
+from spectramind.extract.lightcurves import extract_planet
+from spectramind.extract.options import ExtractionOptions
 from spectramind.io import read_wavelengths
 
 with rule_job(snakemake):

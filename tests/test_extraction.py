@@ -9,8 +9,8 @@ import xarray as xr
 from spectramind import io
 from spectramind.calibrate import calibrate_visit
 from spectramind.core.netcdf import write_netcdf
-from spectramind.extract import extract_planet
 from spectramind.extract.diagnostics import decorrelated_residuals, transit_duration_h
+from spectramind.extract.lightcurves import extract_planet
 from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, INTEGRATION_S
 from spectramind.simulate import draw_planet
 from spectramind.simulate.planet import visit_scene

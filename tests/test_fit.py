@@ -23,8 +23,8 @@ from spectramind import io
 from spectramind.calibrate import calibrate_visit
 from spectramind.core.netcdf import write_netcdf
 from spectramind.evaluation.baselines import white_light_depth
-from spectramind.extract import extract_planet
 from spectramind.extract.diagnostics import transit_duration_h
+from spectramind.extract.lightcurves import extract_planet
 from spectramind.fit import fit_planet
 from spectramind.fit.spectrum import red_noise_beta
 from spectramind.fit.white_light import VisitCurves, find_transit

@@ -16,9 +16,10 @@ from snakemake.utils import validate
 from spectramind import io
 from spectramind.calibrate import calibrate_visit
 from spectramind.core.netcdf import write_netcdf
-from spectramind.extract import ExtractionOptions, extract_planet
 from spectramind.extract import options as extract_options
-from spectramind.extract.lightcurves import REGRESSORS
+from spectramind.extract.lightcurves import extract_planet
+from spectramind.extract.options import ExtractionOptions
+from spectramind.extract.regressors import REGRESSORS
 from spectramind.fit import FitOptions, fit_planet
 from spectramind.fit import options as fit_options
 

@@ -138,19 +138,9 @@ def third_party_imports(script: Path) -> set[str]:
     return needed
 
 
-# envs/fit.yaml lacks numba and astropy, which `import spectramind.fit` needs (fit.model ->
-# spectramind.extract.regressors -> spectramind/extract/__init__ -> extract.lightcurves ->
-# calibrate (numba kernels) and extract.fgs1 (astropy)): with --use-conda these rules fail
-# at import. Remove the mark once the env or the import chain is fixed.
-BROKEN_ENV = pytest.mark.xfail(strict=True, reason="envs/fit.yaml misses numba and astropy")
-
-
 @pytest.mark.parametrize(
     "rule, env, script",
-    [
-        pytest.param(*r, id=r[0], marks=BROKEN_ENV if r[0] in ("fit", "submission") else ())
-        for r in _rules()
-    ],
+    [pytest.param(*r, id=r[0]) for r in _rules()],
 )
 def test_each_rule_env_provides_what_its_script_imports(rule, env, script):
     """A rule runs its script in its own conda env, not in the dev venv the other tests use:

@@ -1,6 +1,6 @@
-"""Extraction: calibrated frames -> per-planet light curves in 283 channels with regressors."""
+"""Extraction: calibrated frames -> per-planet light curves in 283 channels with regressors.
 
-from spectramind.extract.lightcurves import extract_planet
-from spectramind.extract.options import ExtractionOptions
-
-__all__ = ["ExtractionOptions", "extract_planet"]
+``lightcurves.extract_planet`` is the entry point. Submodules are imported where they are
+used: the fit needs the regressor vocabulary (``regressors``, ``options``) without pulling
+in the calibration kernels (numba) and photometry (astropy) that extraction runs on.
+"""

@@ -16,18 +16,10 @@ from spectramind.core.provenance import sha256_outputs
 from spectramind.extract.airs import optimal_extraction
 from spectramind.extract.fgs1 import photometry
 from spectramind.extract.options import ExtractionOptions
+from spectramind.extract.regressors import REGRESSORS
 from spectramind.io import RawDataError
 
 log = logging.getLogger(__name__)
-
-REGRESSORS = {
-    "fgs1_centroid_x": ("px", "FGS1 PSF centroid column"),
-    "fgs1_centroid_y": ("px", "FGS1 PSF centroid row"),
-    "fgs1_background": ("e-/px", "FGS1 sky + residual dark per pixel"),
-    "airs_trace_row": ("px", "AIRS trace centre row (flux-weighted)"),
-    "airs_trace_width": ("px", "AIRS trace rms width"),
-    "airs_background": ("e-/px", "AIRS edge-row background per pixel"),
-}
 
 
 def _static_bad(dataset: xr.Dataset) -> np.ndarray:

@@ -1,8 +1,18 @@
-"""Design-matrix columns for jitter regressors, shared by the fit and the diagnostics."""
+"""The jitter regressors extraction measures per time bin (name -> units, meaning), and the
+design-matrix columns the fit and the diagnostics build from them."""
 
 from __future__ import annotations
 
 import numpy as np
+
+REGRESSORS = {
+    "fgs1_centroid_x": ("px", "FGS1 PSF centroid column"),
+    "fgs1_centroid_y": ("px", "FGS1 PSF centroid row"),
+    "fgs1_background": ("e-/px", "FGS1 sky + residual dark per pixel"),
+    "airs_trace_row": ("px", "AIRS trace centre row (flux-weighted)"),
+    "airs_trace_width": ("px", "AIRS trace rms width"),
+    "airs_background": ("e-/px", "AIRS edge-row background per pixel"),
+}
 
 
 def quadratic_surface(regressors: list[np.ndarray], reference: np.ndarray | None = None) -> list:

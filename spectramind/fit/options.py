@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from spectramind.extract.lightcurves import REGRESSORS
 from spectramind.extract.options import check_limits, known_keys
+from spectramind.extract.regressors import REGRESSORS
 from spectramind.io.layout import INSTRUMENTS
 
 # Inclusive [low, high] of every numeric option; config/schema.yaml states the same limits.
