@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from spectramind.extract.options import check_limits, known_keys
+from spectramind.core.options import check_limits, known_keys
 from spectramind.extract.regressors import REGRESSORS
 from spectramind.io.layout import INSTRUMENTS
 
