@@ -56,6 +56,7 @@ rule score:
         public_baseline=artifact("public_baseline.json"),
         test_labels=f"{TRUTH}/test_labels.csv",
         noise_floor=f"{TRUTH}/noise_floor.csv",
+        marginalised_floor=f"{TRUTH}/noise_floor_marginalised.csv",
     output:
         score=report(
             "results/diagnostics/score.json",

@@ -55,6 +55,11 @@ rule simulate_noise_floor:
             caption="../report/noise_floor.rst",
             category="Simulation truth",
         ),
+        marginalised=report(
+            f"{TRUTH}/noise_floor_marginalised.csv",
+            caption="../report/noise_floor.rst",
+            category="Simulation truth",
+        ),
         manifest="results/manifests/simulate_noise_floor.json",
     log:
         "results/logs/simulate_noise_floor.log",

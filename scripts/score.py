@@ -18,5 +18,6 @@ with rule_job(snakemake):
         ),
         test_labels=read_labels(snakemake.input.test_labels),
         noise_floor=pd.read_csv(snakemake.input.noise_floor).set_index("planet_id"),
+        marginalised_floor=pd.read_csv(snakemake.input.marginalised_floor).set_index("planet_id"),
     )
     write_json_atomic(snakemake.output.score, report)

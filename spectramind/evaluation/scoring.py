@@ -24,8 +24,10 @@ def evaluate(
     truth: np.ndarray,
     naive: Mapping[str, float],
     noise_floor: np.ndarray | None = None,
+    marginalised_floor: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Score, RMSE, bias, coverage and RMSE / noise floor of each named (mu, sigma);
+    """Score, RMSE, bias, coverage and RMSE / noise floor (depth-only and, if given,
+    marginalised: root-mean-squares over all planets and bins) of each named (mu, sigma);
     ``naive`` is the naive reference artifact (train ``mean`` and ``sigma``)."""
     mean, std = naive["mean"], naive["sigma"]
     report: dict[str, Any] = {"n_planets": int(truth.shape[0]), "naive_mean": mean,
@@ -38,6 +40,9 @@ def evaluate(
             "score_unclipped": competition_score(truth, mu, sigma, mean, std, clip=False),
             **summary,
         }
+        if marginalised_floor is not None:
+            floor_rms = np.sqrt(np.mean(np.square(marginalised_floor)))
+            report[name]["rmse_over_marginalised_floor"] = float(summary["rmse"] / floor_rms)
     return report
 
 
@@ -55,9 +60,11 @@ def score_simulated_run(
     public_baseline: Mapping[str, float],
     test_labels: pd.DataFrame,
     noise_floor: pd.DataFrame,
+    marginalised_floor: pd.DataFrame,
 ) -> dict[str, Any]:
     """The submission (physics fit) vs the naive and public baselines on the simulated
-    test planets. Planets without light curves (excluded by check_raw) get the naive
+    test planets, RMSE also relative to both Cramer-Rao floors (depth-only and
+    marginalised). Planets without light curves (excluded by check_raw) get the naive
     prediction from every method, as the submission gives them."""
     ids, mu, sigma = read_submission_predictions(submission)
     truth = test_labels.loc[ids].to_numpy()
@@ -82,6 +89,7 @@ def score_simulated_run(
         truth,
         naive,
         floor,
+        marginalised_floor.loc[ids].to_numpy(),
     )
     report["public_baseline"].update(public_baseline)
     report["planet_ids"] = ids

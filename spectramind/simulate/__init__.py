@@ -19,7 +19,7 @@ from spectramind.simulate.catalogue import (
     write_top_level,
 )
 from spectramind.simulate.config import SimulationConfig
-from spectramind.simulate.planet import noise_floor, write_planet
+from spectramind.simulate.planet import marginalised_noise_floor, noise_floor, write_planet
 from spectramind.simulate.population import PlanetTruth, draw_planet, planet_ids
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def simulate_planet(
     planet_folder: str | Path,
     truth_path: str | Path,
 ) -> None:
-    """Write one planet's raw folder and its truth record (labels and noise floor)."""
+    """Write one planet's raw folder and its truth record (labels and noise floors)."""
     planet = draw_planet(config, planet_id, split)
     log.info(
         "planet %s (%s): Ts %.0f K, depth %.5f, b %.2f, %d visit(s), cadence %d",
@@ -57,12 +57,15 @@ def simulate_planet(
     )
     write_planet(config, planet, Path(planet_folder))
     floor = noise_floor(config, planet)
+    marginalised = marginalised_noise_floor(config, planet)
     log.info(
-        "noise floor: FGS1 %.1f ppm, AIRS median %.1f ppm",
+        "noise floor: FGS1 %.1f ppm, AIRS median %.1f ppm; marginalised %.1f, %.1f ppm",
         floor[0] * 1e6,
         float(np.median(floor[1:])) * 1e6,
+        marginalised[0] * 1e6,
+        float(np.median(marginalised[1:])) * 1e6,
     )
-    write_planet_truth(truth_path, planet, floor)
+    write_planet_truth(truth_path, planet, floor, marginalised)
 
 
 def simulate_dataset(config: SimulationConfig, root: str | Path, truth_dir: str | Path) -> None:
@@ -76,3 +79,6 @@ def simulate_dataset(config: SimulationConfig, root: str | Path, truth_dir: str 
             simulate_planet(config, split, planet_id, root / split / str(planet_id), record)
             records.append(record)
     write_noise_floor_table(records, truth_dir / "noise_floor.csv")
+    write_noise_floor_table(
+        records, truth_dir / "noise_floor_marginalised.csv", key="noise_floor_marginalised"
+    )

@@ -3,7 +3,8 @@
 Kaggle layout: adc_info.csv, axis_info.parquet, wavelengths.csv, train.csv,
 train_star_info.csv, test_star_info.csv, sample_submission.csv. Truth (never in the
 Kaggle layout): test_labels.csv, params.csv and, gathered from the planet jobs,
-noise_floor.csv.
+noise_floor.csv (depth-only Cramer-Rao floor) and noise_floor_marginalised.csv (drift,
+limb darkening and geometry marginalised).
 """
 
 from __future__ import annotations
@@ -91,22 +92,31 @@ def write_top_level(config: SimulationConfig, root: str | Path, truth_dir: str |
     write_csv_atomic(truth_dir / "params.csv", pd.DataFrame([p.flat_record() for p in planets]))
 
 
-def write_planet_truth(path: str | Path, planet: PlanetTruth, noise_floor: np.ndarray) -> None:
-    """Per-planet truth record (JSON): split, labels and Cramer-Rao noise floor."""
+def write_planet_truth(
+    path: str | Path,
+    planet: PlanetTruth,
+    noise_floor: np.ndarray,
+    marginalised_floor: np.ndarray,
+) -> None:
+    """Per-planet truth record (JSON): split, labels and both Cramer-Rao noise floors."""
     record = {
         "planet_id": planet.planet_id,
         "split": planet.split,
         "depth": true_depths(planet).tolist(),
         "noise_floor": np.asarray(noise_floor).tolist(),
+        "noise_floor_marginalised": np.asarray(marginalised_floor).tolist(),
     }
     write_json_atomic(path, record)
 
 
-def write_noise_floor_table(records: Iterable[str | Path], out: str | Path) -> None:
-    """Gather per-planet truth records into noise_floor.csv (planet_id, wl_1..wl_283)."""
+def write_noise_floor_table(
+    records: Iterable[str | Path], out: str | Path, key: str = "noise_floor"
+) -> None:
+    """Gather one floor (``key``: noise_floor or noise_floor_marginalised) of the per-planet
+    truth records into a table (planet_id, wl_1..wl_283)."""
     rows = []
     for path in records:
         record = json.loads(Path(path).read_text())
-        rows.append([record["planet_id"], *record["noise_floor"]])
+        rows.append([record["planet_id"], *record[key]])
     table = pd.DataFrame(rows, columns=["planet_id", *target_columns()])
     write_csv_atomic(out, table.sort_values("planet_id"))

@@ -6,7 +6,9 @@ share (profile x flat), t the integration time and s_k the transit shape from ba
 Its variance is the shot noise of star + sky + dark plus two reads of read noise. The Fisher
 matrix over (S, depth) is summed over pixels and pairs; S is marginalised per visit and the
 depth information of the visits adds up. Jitter and drift are taken as known, so this is
-the floor no method can beat, not a forecast of what one reaches.
+the floor no method can beat, not a forecast of what one reaches; marginalised_floor.py
+also estimates drift, limb darkening and geometry, as a real fit must. The depth here scales
+the transit's shape (the dip 1 - min L), not (Rp/Rs)^2 as the marginalised floor's does.
 """
 
 from __future__ import annotations
@@ -29,6 +31,30 @@ def _pixel_shares(detector: Detector, instrument: str) -> np.ndarray:
     return airs_profile(np.zeros(1))[0] * response
 
 
+def pair_weights(
+    detector: Detector,
+    instrument: str,
+    stellar_rate: np.ndarray,
+    light_curve: np.ndarray,
+) -> np.ndarray:
+    """Fisher weight (pairs, channels) of the relative flux of each pair, pixels summed.
+
+    With mu_ki = signal_i * m_k for any relative model m, the information of a parameter
+    pair (a, b) is sum_k W_k dm_k/da dm_k/db with W_k = sum_i signal_i^2 / var_ki.
+    stellar_rate: (channels,) e-/s; light_curve: (pairs, channels) relative flux.
+    """
+    t = INTEGRATION_S[instrument]
+    shares = _pixel_shares(detector, instrument)  # (pixels, channels)
+    sky = np.where(detector.dead, 0.0, BACKGROUND_E_PER_S[instrument] * detector.flat)
+    floor = ((sky + detector.dark) * t + 2.0 * detector.read**2).reshape(shares.shape[0], -1)
+    signal = stellar_rate * shares * t  # (pixels, channels) e- per pair out of transit
+    weights = np.empty_like(light_curve)
+    for start in range(0, len(light_curve), CHUNK_PAIRS):
+        lc = light_curve[start : start + CHUNK_PAIRS][:, None, :]
+        weights[start : start + CHUNK_PAIRS] = np.sum(signal**2 / (signal * lc + floor), axis=1)
+    return weights
+
+
 def depth_information(
     detector: Detector,
     instrument: str,
@@ -39,23 +65,12 @@ def depth_information(
 
     stellar_rate: (channels,) e-/s; light_curve: (pairs, channels) relative flux.
     """
-    t = INTEGRATION_S[instrument]
-    shares = _pixel_shares(detector, instrument)  # (pixels, channels)
-    sky = np.where(detector.dead, 0.0, BACKGROUND_E_PER_S[instrument] * detector.flat)
-    floor = ((sky + detector.dark) * t + 2.0 * detector.read**2).reshape(shares.shape[0], -1)
+    weights = pair_weights(detector, instrument, stellar_rate, light_curve)
     depth = 1.0 - light_curve.min(axis=0)
     shape = (1.0 - light_curve) / np.where(depth > 0, depth, 1.0)
-    f_ss = np.zeros(shares.shape[1])
-    f_sd = np.zeros_like(f_ss)
-    f_dd = np.zeros_like(f_ss)
-    signal = stellar_rate * shares * t  # (pixels, channels) e- per pair out of transit
-    for start in range(0, len(light_curve), CHUNK_PAIRS):
-        lc = light_curve[start : start + CHUNK_PAIRS][:, None, :]
-        s = shape[start : start + CHUNK_PAIRS][:, None, :]
-        weight = signal**2 / (signal * lc + floor)  # (pairs, pixels, channels)
-        f_ss += np.einsum("kpc,kpc->c", weight, lc**2) / stellar_rate**2
-        f_sd -= np.einsum("kpc,kpc->c", weight, lc * s) / stellar_rate
-        f_dd += np.einsum("kpc,kpc->c", weight, s**2)
+    f_ss = np.sum(weights * light_curve**2, axis=0)
+    f_sd = -np.sum(weights * light_curve * shape, axis=0)
+    f_dd = np.sum(weights * shape**2, axis=0)
     return f_dd - f_sd**2 / f_ss
 
 

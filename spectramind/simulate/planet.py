@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spectramind.io.layout import INSTRUMENTS, INTEGRATION_S, frame_shape
+from spectramind.io.layout import INSTRUMENTS, INTEGRATION_S, N_TARGETS, frame_shape
 from spectramind.simulate.config import (
     STREAM_DETECTOR,
     STREAM_JITTER,
@@ -18,15 +18,30 @@ from spectramind.simulate.config import (
 from spectramind.simulate.constants import FGS1_WAVELENGTH_UM
 from spectramind.simulate.detector import Detector, draw_detector, read_out
 from spectramind.simulate.exposure import expose_pairs
-from spectramind.simulate.noise_floor import depth_information, noise_floor_targets
+from spectramind.simulate.marginalised_floor import (
+    ld_prior,
+    marginal_depth_sigma,
+    n_parameters,
+    transit_gradients,
+    visit_fisher,
+)
+from spectramind.simulate.noise_floor import (
+    depth_information,
+    noise_floor_targets,
+    pair_weights,
+)
 from spectramind.simulate.population import PlanetTruth
 from spectramind.simulate.scene import airs_rates, fgs1_rates
-from spectramind.simulate.spectrum import depth_spectrum
+from spectramind.simulate.spectrum import depth_spectrum, limb_darkening
 from spectramind.simulate.star import airs_column_rates, fgs1_rate
 from spectramind.simulate.systematics import jitter_per_pair, pointing_jitter, thermal_drift
 from spectramind.simulate.timing import pair_mid_exposure_h
 from spectramind.simulate.transit import light_curves
-from spectramind.simulate.wavelengths import airs_column_wavelengths, target_wavelengths
+from spectramind.simulate.wavelengths import (
+    airs_column_wavelengths,
+    airs_columns_to_targets,
+    target_wavelengths,
+)
 from spectramind.simulate.writer import atomic_directory, write_frame_stream, write_frame_table
 
 CHUNK_PAIRS = {"FGS1": 64, "AIRS-CH0": 16}
@@ -145,3 +160,38 @@ def noise_floor(config: SimulationConfig, planet: PlanetTruth) -> np.ndarray:
                 scene.detector, instrument, scene.base_rate, scene.light_curve
             )
     return noise_floor_targets(information["FGS1"], information["AIRS-CH0"])
+
+
+def _target_visit_fisher(
+    config: SimulationConfig, planet: PlanetTruth, visit: int, instrument: str
+) -> np.ndarray:
+    """Per-target Fisher matrices (targets of ``instrument``, P, P) of one visit."""
+    scene = visit_scene(config, planet, visit, instrument)
+    weights = pair_weights(scene.detector, instrument, scene.base_rate, scene.light_curve)
+    curve, wavelength = scene.light_curve, channel_wavelengths(instrument)
+    if instrument == "AIRS-CH0":
+        weights, curve, wavelength = (
+            airs_columns_to_targets(a) for a in (weights, curve, wavelength)
+        )
+    time_h = pair_mid_exposure_h(instrument, config.n_pairs(instrument), config.cadence)
+    gradients = transit_gradients(
+        time_h,
+        planet.visits[visit].t0_h,
+        planet.P * 24.0,
+        (planet.impact_parameter, planet.sma),
+        depth_spectrum(planet, wavelength),
+        *limb_darkening(wavelength, planet.Ts),
+    )
+    return visit_fisher(weights, curve, gradients, time_h, visit, len(planet.visits))
+
+
+def marginalised_noise_floor(config: SimulationConfig, planet: PlanetTruth) -> np.ndarray:
+    """Cramer-Rao bound (283,) of the depths with drift, limb darkening (prior) and the
+    shared geometry marginalised (marginalised_floor.py), without generating frames."""
+    n_visits = len(planet.visits)
+    fisher = ld_prior(N_TARGETS, n_visits)
+    for visit in range(n_visits):
+        fisher = fisher + np.concatenate(
+            [_target_visit_fisher(config, planet, visit, ins) for ins in INSTRUMENTS]
+        )
+    return marginal_depth_sigma(fisher, n_parameters(n_visits)[0])
