@@ -35,6 +35,7 @@ simulation:
 PHYSICS_FIT_MEASURED = {
     "score": (0.9425, 0.003),
     "rmse_over_noise_floor": (1.854, 0.15),
+    "rmse_over_marginalised_floor": (1.036, 0.09),
     "coverage_68": (0.694, 0.05),
     "coverage_95": (0.956, 0.03),
 }
