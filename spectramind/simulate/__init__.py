@@ -19,8 +19,10 @@ from spectramind.simulate.catalogue import (
     write_top_level,
 )
 from spectramind.simulate.config import SimulationConfig
+from spectramind.simulate.mismatch import mismatch_truth
 from spectramind.simulate.planet import marginalised_noise_floor, noise_floor, write_planet
 from spectramind.simulate.population import PlanetTruth, draw_planet, planet_ids
+from spectramind.simulate.wavelengths import target_wavelengths
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,8 @@ def simulate_planet(
         marginalised[0] * 1e6,
         float(np.median(marginalised[1:])) * 1e6,
     )
-    write_planet_truth(truth_path, planet, floor, marginalised)
+    mismatch = mismatch_truth(config, planet, target_wavelengths())
+    write_planet_truth(truth_path, planet, floor, marginalised, mismatch)
 
 
 def simulate_dataset(config: SimulationConfig, root: str | Path, truth_dir: str | Path) -> None:

@@ -21,6 +21,7 @@ from spectramind.io.layout import N_TARGETS
 from spectramind.io.tables import sigma_columns, target_columns
 from spectramind.simulate.config import SimulationConfig
 from spectramind.simulate.constants import ADC_GAIN, ADC_OFFSET
+from spectramind.simulate.mismatch import flat_mismatch_record
 from spectramind.simulate.planet import true_depths
 from spectramind.simulate.population import PlanetTruth, draw_population
 from spectramind.simulate.timing import axis_info_table
@@ -89,7 +90,8 @@ def write_top_level(config: SimulationConfig, root: str | Path, truth_dir: str |
     write_csv_atomic(root / "test_star_info.csv", star_info_table(test, float_ids=True))
     write_csv_atomic(root / "sample_submission.csv", sample_submission_table(test, mean_depth))
     write_csv_atomic(truth_dir / "test_labels.csv", labels_table(test))
-    write_csv_atomic(truth_dir / "params.csv", pd.DataFrame([p.flat_record() for p in planets]))
+    params = [p.flat_record() | flat_mismatch_record(config, p) for p in planets]
+    write_csv_atomic(truth_dir / "params.csv", pd.DataFrame(params))
 
 
 def write_planet_truth(
@@ -97,8 +99,13 @@ def write_planet_truth(
     planet: PlanetTruth,
     noise_floor: np.ndarray,
     marginalised_floor: np.ndarray,
+    mismatch: dict[str, object] | None = None,
 ) -> None:
-    """Per-planet truth record (JSON): split, labels and both Cramer-Rao noise floors."""
+    """Per-planet truth record (JSON): split, labels, both Cramer-Rao noise floors and, when
+    a mismatch switch is on, what its effects drew (mismatch.mismatch_truth).
+
+    With mismatch on, the floors stay those of the fit's own model family (quadratic limb
+    darkening, polynomial drift): a reference, no longer a bound."""
     record = {
         "planet_id": planet.planet_id,
         "split": planet.split,
@@ -106,6 +113,8 @@ def write_planet_truth(
         "noise_floor": np.asarray(noise_floor).tolist(),
         "noise_floor_marginalised": np.asarray(marginalised_floor).tolist(),
     }
+    if mismatch:
+        record["mismatch"] = mismatch
     write_json_atomic(path, record)
 
 

@@ -16,6 +16,11 @@ STREAM_DETECTOR = 2
 STREAM_SYSTEMATICS = 3
 STREAM_PHOTONS = 4
 STREAM_JITTER = 5
+# Streams of the model-mismatch effects (mismatch.py); unused while their switches are off.
+STREAM_GP_DRIFT = 6
+STREAM_GRANULATION = 7
+STREAM_POINTING_WANDER = 8
+STREAM_SKY = 9
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,8 @@ class SimulationConfig:
 
     cadence: keep the 7.5 h visit but take one CDS pair every ``cadence`` real pair periods
     (1 = full size, 10 = one FGS1 pair per 4 s). second_visit_fraction: share of planets
-    observed twice.
+    observed twice. mismatch_*: systematics from other families than the physics fit's
+    (mismatch.py), each switch alone; all off reproduces the default simulator bit for bit.
     """
 
     seed: int = 42
@@ -32,6 +38,11 @@ class SimulationConfig:
     n_test: int = 4
     cadence: int = 1
     second_visit_fraction: float = 0.1
+    mismatch_limb_darkening: bool = False
+    mismatch_drift: bool = False
+    mismatch_granulation: bool = False
+    mismatch_pointing_wander: bool = False
+    mismatch_sky: bool = False
 
     def __post_init__(self) -> None:
         if self.n_train < 0 or self.n_test < 0 or self.n_train + self.n_test == 0:

@@ -25,6 +25,13 @@ from spectramind.simulate.marginalised_floor import (
     transit_gradients,
     visit_fisher,
 )
+from spectramind.simulate.mismatch import (
+    gp_drift,
+    granulation_colour,
+    granulation_series,
+    pointing_wander,
+    sky_scale,
+)
 from spectramind.simulate.noise_floor import (
     depth_information,
     noise_floor_targets,
@@ -54,7 +61,8 @@ class VisitScene:
     """Everything about one visit of one instrument except the random noise.
 
     base_rate: (channels,) stellar e-/s out of transit; light_curve: (pairs, channels)
-    transit only; stellar: (pairs, channels) e-/s with transit and drift; pointing: (pairs, 2).
+    transit only; stellar: (pairs, channels) e-/s with transit and drift; pointing: (pairs, 2);
+    sky: (pairs,) background relative to the constant one, None for a constant sky.
     """
 
     instrument: str
@@ -63,6 +71,7 @@ class VisitScene:
     light_curve: np.ndarray
     stellar: np.ndarray
     pointing: np.ndarray
+    sky: np.ndarray | None = None
 
 
 def channel_wavelengths(instrument: str) -> np.ndarray:
@@ -84,10 +93,18 @@ def visit_scene(
         base_rate = np.array([fgs1_rate(planet.Ts, planet.brightness)])
     else:
         base_rate = airs_column_rates(planet.Ts, planet.brightness)
-    curve = light_curves(planet, truth.t0_h, time_h, wavelength)
-    stellar = base_rate * curve * thermal_drift(truth, time_h, wavelength)
+    law = "power2" if config.mismatch_limb_darkening else "quadratic"
+    curve = light_curves(planet, truth.t0_h, time_h, wavelength, law)
+    stellar = base_rate * curve * _drift(config, planet, visit, time_h, wavelength)
     jitter = pointing_jitter(config.rng(STREAM_JITTER, planet.planet_id, visit), truth)
+    if config.mismatch_pointing_wander:
+        jitter = jitter + pointing_wander(config, planet.planet_id, visit, len(jitter))
+    if config.mismatch_granulation:
+        granulation = granulation_series(config, planet.planet_id, visit)
+        flicker = jitter_per_pair(granulation, instrument, n_pairs, config.cadence)
+        stellar = stellar * (1.0 + flicker[:, None] * granulation_colour(wavelength, planet.Ts))
     detector_rng = config.rng(STREAM_DETECTOR, planet.planet_id, INSTRUMENT_KEY[instrument], visit)
+    sky = sky_scale(config, planet.planet_id, visit, time_h) if config.mismatch_sky else None
     return VisitScene(
         instrument=instrument,
         detector=draw_detector(detector_rng, instrument),
@@ -95,7 +112,21 @@ def visit_scene(
         light_curve=curve,
         stellar=stellar,
         pointing=jitter_per_pair(jitter, instrument, n_pairs, config.cadence),
+        sky=sky,
     )
+
+
+def _drift(
+    config: SimulationConfig,
+    planet: PlanetTruth,
+    visit: int,
+    time_h: np.ndarray,
+    wavelength: np.ndarray,
+) -> np.ndarray:
+    """The visit's multiplicative drift: polynomial + ramp, or the mismatch GP."""
+    if config.mismatch_drift:
+        return gp_drift(config, planet.planet_id, visit, time_h, wavelength)
+    return thermal_drift(planet.visits[visit], time_h, wavelength)
 
 
 def raw_frames(scene: VisitScene, rng: np.random.Generator) -> Iterator[np.ndarray]:
@@ -106,7 +137,8 @@ def raw_frames(scene: VisitScene, rng: np.random.Generator) -> Iterator[np.ndarr
     for start in range(0, len(scene.stellar), step):
         part = slice(start, start + step)
         stellar = scene.stellar[part, 0] if instrument == "FGS1" else scene.stellar[part]
-        rates = rates_of(scene.detector, stellar, scene.pointing[part])
+        sky = None if scene.sky is None else scene.sky[part]
+        rates = rates_of(scene.detector, stellar, scene.pointing[part], sky)
         short, long = expose_pairs(rates, INTEGRATION_S[instrument], rng)
         frames = np.empty((2 * len(rates), *rates.shape[1:]), dtype=np.uint16)
         frames[0::2] = read_out(scene.detector, short, rng)

@@ -1,7 +1,8 @@
 """What falls on each pixel: the FGS1 PSF and the AIRS spectral trace, moved by jitter.
 
 Rates are e-/s per pixel, including the flat field (dead pixels see nothing), a uniform sky
-background and the dark current, i.e. everything the ramp integrates.
+background (constant, or varying in time with the mismatch sky switch) and the dark current,
+i.e. everything the ramp integrates.
 """
 
 from __future__ import annotations
@@ -69,17 +70,40 @@ def _detector_terms(detector: Detector, instrument: str) -> tuple[np.ndarray, np
     return response, floor + detector.dark
 
 
-def fgs1_rates(detector: Detector, stellar: np.ndarray, offset_xy: np.ndarray) -> np.ndarray:
-    """Pixel rates (n, 32, 32) e-/s for stellar flux (n,) e-/s and pointing offsets (n, 2)."""
+def _add_sky_variation(
+    rates: np.ndarray, detector: Detector, instrument: str, sky: np.ndarray | None
+) -> None:
+    """Add (sky - 1) x the constant background to ``rates`` (n, 32, W), in place."""
+    if sky is None:
+        return
+    background = np.where(detector.dead, 0.0, BACKGROUND_E_PER_S[instrument] * detector.flat)
+    rates += (np.asarray(sky) - 1.0)[:, None, None] * background
+
+
+def fgs1_rates(
+    detector: Detector,
+    stellar: np.ndarray,
+    offset_xy: np.ndarray,
+    sky: np.ndarray | None = None,
+) -> np.ndarray:
+    """Pixel rates (n, 32, 32) e-/s for stellar flux (n,) e-/s and pointing offsets (n, 2);
+    ``sky`` (n,) scales the background (None: constant)."""
     response, floor = _detector_terms(detector, "FGS1")
     rates = fgs1_psf(offset_xy) * stellar[:, None, None]
     rates *= response
     rates += floor
+    _add_sky_variation(rates, detector, "FGS1", sky)
     return rates
 
 
-def airs_rates(detector: Detector, stellar: np.ndarray, offset_xy: np.ndarray) -> np.ndarray:
-    """Pixel rates (n, 32, 356) e-/s for column fluxes (n, 356) e-/s and pointing (n, 2).
+def airs_rates(
+    detector: Detector,
+    stellar: np.ndarray,
+    offset_xy: np.ndarray,
+    sky: np.ndarray | None = None,
+) -> np.ndarray:
+    """Pixel rates (n, 32, 356) e-/s for column fluxes (n, 356) e-/s and pointing (n, 2);
+    ``sky`` (n,) scales the background (None: constant).
 
     Pointing moves the spectrum along the columns (first-order shift of the column fluxes)
     and the trace across the rows.
@@ -90,4 +114,5 @@ def airs_rates(detector: Detector, stellar: np.ndarray, offset_xy: np.ndarray) -
     rates = airs_profile(shift[:, 1]) * shifted[:, None, :]
     rates *= response
     rates += floor
+    _add_sky_variation(rates, detector, "AIRS-CH0", sky)
     return rates
