@@ -32,7 +32,7 @@ from spectramind.simulate.config import (
 from spectramind.simulate.constants import FGS1_WAVELENGTH_UM, VISIT_LENGTH_S
 from spectramind.simulate.population import PlanetTruth
 from spectramind.simulate.star import HC_OVER_K_UM_K
-from spectramind.simulate.systematics import GRID_S, _ar1
+from spectramind.simulate.systematics import GRID_S, ar1_process
 
 # Sub-keys of every mismatch stream: the parameters of a process, and its realisation.
 PART_PARAMETERS = 0
@@ -197,7 +197,7 @@ def granulation_series(config: SimulationConfig, planet_id: int, visit: int) -> 
     rng = config.rng(STREAM_GRANULATION, planet_id, visit, PART_REALISATION)
     n = int(round(VISIT_LENGTH_S / GRID_S)) + 16  # the jitter grid's length
     components = zip(parameters.timescale_s, parameters.rms, strict=True)
-    return sum(_ar1(rng, n, timescale, rms) for timescale, rms in components)
+    return sum(ar1_process(rng, n, timescale, rms) for timescale, rms in components)
 
 
 # --- pointing wander ------------------------------------------------------------------

@@ -30,7 +30,7 @@ AIRS_PIXELS_PER_FGS1_PIXEL = 0.012
 VISIT_MID_H = VISIT_LENGTH_S / 7200.0
 
 
-def _ar1(rng: np.random.Generator, n: int, timescale_s: float, rms: float) -> np.ndarray:
+def ar1_process(rng: np.random.Generator, n: int, timescale_s: float, rms: float) -> np.ndarray:
     """Stationary AR(1) series with the given correlation time and rms on the jitter grid."""
     phi = np.exp(-GRID_S / timescale_s)
     white = rng.standard_normal(n)
@@ -42,8 +42,8 @@ def pointing_jitter(rng: np.random.Generator, visit: VisitTruth) -> np.ndarray:
     """Pointing offsets (grid, 2) in FGS1 pixels (x, y) on the 0.4 s grid over the visit."""
     n = int(round(VISIT_LENGTH_S / GRID_S)) + 16
     axes = [
-        _ar1(rng, n, FAST_TIMESCALE_S, FAST_RMS_PX * visit.jitter_fast_px)
-        + _ar1(rng, n, SLOW_TIMESCALE_S, SLOW_RMS_PX * visit.jitter_slow_px)
+        ar1_process(rng, n, FAST_TIMESCALE_S, FAST_RMS_PX * visit.jitter_fast_px)
+        + ar1_process(rng, n, SLOW_TIMESCALE_S, SLOW_RMS_PX * visit.jitter_slow_px)
         for _ in range(2)
     ]
     return np.stack(axes, axis=1)
