@@ -1,4 +1,4 @@
-"""Table of simulated vs real raw-data statistics (FORMAT.md), measured on the written files.
+"""Simulated vs real raw-data statistics (simulate/constants.py), measured on written files.
 
 Signal statistics are the median over planets; calibration statistics pool the pixels of all
 planets.

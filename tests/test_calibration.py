@@ -137,12 +137,12 @@ def test_cosmic_ray_is_found_and_replaced(small_root, tmp_path):
 
 def test_each_step_switch_undoes_exactly_its_step(small_root):
     """AIRS, every step but one: the difference to the full chain is that step's own effect,
-    computed from the calibration frames and FORMAT.md (gain 0.4369; CDS integrates from the
-    0.1 s short read to the 4.6 s long read)."""
+    computed from the calibration frames and the real ADC setting (gain 0.4369; CDS
+    integrates from the 0.1 s short read to the 4.6 s long read)."""
     planet_id = io.discover_planets(small_root, "train")[0]
     folder = io.calibration_dir(small_root, "train", planet_id, "AIRS-CH0", 0)
     calib = io.read_calibration(folder, "AIRS-CH0")
-    columns = slice(39, 321)  # the AIRS science columns (FORMAT.md)
+    columns = slice(39, 321)  # the AIRS science columns
     flat, dark = calib.flat[:, columns], calib.dark[:, columns]
     base = calibrate_visit(small_root, "train", planet_id, "AIRS-CH0", 0, NO_COSMIC)
     flags = _as_detector_order(base, "mask")[0]

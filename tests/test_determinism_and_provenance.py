@@ -48,7 +48,7 @@ def test_same_seed_gives_identical_bytes(tiny, tmp_path):
     assert _digests(tmp_path) == tiny
 
 
-# Functions of the cadence alone (FORMAT.md: the same for every planet and data set).
+# Functions of the cadence alone (real data: the same for every planet and data set).
 SEED_FREE = {"raw/adc_info.csv", "raw/axis_info.parquet", "raw/wavelengths.csv"}
 
 

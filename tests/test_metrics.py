@@ -1,7 +1,7 @@
 """The competition score, error statistics and baseline helpers against hand-computed values.
 
-The weight and ideal sigmas are written out here from FORMAT.md, not imported, so a changed
-constant in the library fails these tests instead of moving their expectations with it.
+The weight and ideal sigmas are written out here from the competition's metric, not
+imported, so a changed constant in the library fails these tests instead of moving their expectations with it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from spectramind.evaluation.metrics import (
 )
 
 MEAN, STD = 0.02, 0.01
-FGS1_WEIGHT = 0.4 / 1.95 * 282  # FORMAT.md: FGS1 is 0.4 / 1.95 of the score, 282 AIRS bins
+FGS1_WEIGHT = 0.4 / 1.95 * 282  # the metric: FGS1 is 0.4 / 1.95 of the score, 282 AIRS bins
 IDEAL_FGS1, IDEAL_AIRS = 1e-6, 1e-5
 
 
@@ -28,7 +28,7 @@ def log_n(y, m, s):
 
 
 def bin_score(y, m, s, ideal, mean=MEAN, std=STD):
-    """One bin's s_pj, straight from the FORMAT.md formula."""
+    """One bin's s_pj, straight from the metric's formula."""
     reference = log_n(y, mean, std)
     return (log_n(y, m, s) - reference) / (log_n(y, y, ideal) - reference)
 

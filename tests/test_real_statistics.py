@@ -1,4 +1,4 @@
-"""Simulated raw data reproduces every real-data figure of FORMAT.md within 25 %.
+"""Simulated raw data reproduces every real-data figure (simulate/constants.py) within 25 %.
 
 The figures are measured on the files the simulator wrote, read back with spectramind.io;
 calibration statistics pool the pixels of all planets (a real FGS1 frame has ~3 dead pixels).

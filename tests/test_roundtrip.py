@@ -18,7 +18,7 @@ from spectramind.simulate.planet import (
 )
 from spectramind.simulate.wavelengths import airs_column_wavelengths, target_wavelengths
 
-# The competition root's top-level files (FORMAT.md).
+# The competition root's top-level files (its data description).
 KAGGLE_TOP_LEVEL = {
     "adc_info.csv",
     "axis_info.parquet",
@@ -94,7 +94,7 @@ def test_calibration_frames_read_back(small_root, small_config):
 
 def test_axis_info_follows_the_real_timing(small_root, small_config):
     axis = io.read_axis_info(small_root)
-    # FORMAT.md: 135000 FGS1 and 11250 AIRS frames per full visit, one pair each 0.4 / 4.8 s.
+    # Real data: 135000 FGS1 and 11250 AIRS frames per full visit, one pair each 0.4 / 4.8 s.
     for instrument, period, full_pairs in (("FGS1", 0.4, 67500), ("AIRS-CH0", 4.8, 5625)):
         n_pairs = full_pairs // small_config.cadence
         assert axis.n_frames(instrument) == 2 * n_pairs
@@ -108,7 +108,7 @@ def test_axis_info_follows_the_real_timing(small_root, small_config):
 def test_tables_read_back(small_root, small_truth):
     np.testing.assert_array_equal(io.read_wavelengths(small_root), target_wavelengths())
     adc = io.read_adc_info(small_root)
-    for instrument in io.INSTRUMENTS:  # FORMAT.md: the same for every planet
+    for instrument in io.INSTRUMENTS:  # real data: the same for every planet
         assert adc[instrument].gain == pytest.approx(0.4369)
         assert adc[instrument].offset == -1000.0
     sample = io.read_sample_submission(small_root)
@@ -133,7 +133,7 @@ def test_truth_tables_hold_each_planets_own_values(small_root, small_truth, smal
             planet = draw_planet(small_config, planet_id, split)
             depths = labels[split].loc[planet_id].to_numpy()
             np.testing.assert_allclose(depths, true_depths(planet), rtol=1e-9)
-            assert 0.005 < depths.min() and depths.max() < 0.047  # real range, FORMAT.md
+            assert 0.005 < depths.min() and depths.max() < 0.047  # the real train range
             row = stars.loc[planet_id]
             for key, value in planet.star_info_row().items():
                 assert row[key] == pytest.approx(value, rel=1e-9), (planet_id, key)

@@ -51,7 +51,7 @@ def test_orbits_obey_keplers_third_law():
 
 
 def test_transit_durations_match_the_real_distribution():
-    """T14 median ~3.9 h, 5-95 % 2.5..6.1 h (FORMAT.md), within 25 %."""
+    """T14 median ~3.9 h, 5-95 % 2.5..6.1 h (real train planets), within 25 %."""
     durations = [transit_duration_h(p.P, p.sma, p.inclination, p.base_depth) for p in POPULATION]
     q5, q50, q95 = np.percentile(durations, [5, 50, 95])
     assert q50 == pytest.approx(3.9, rel=0.25)
@@ -148,7 +148,7 @@ def test_readout_adc_and_cds_levels():
     ratio = np.median(to_e(raw_long)[:, live] - detector.pedestal[live]) / np.median(
         to_e(raw_short)[:, live] - detector.pedestal[live]
     )
-    assert ratio == pytest.approx(2.0, rel=0.02)  # FGS1 long/short ratio, FORMAT.md
+    assert ratio == pytest.approx(2.0, rel=0.02)  # FGS1 long/short ratio of real data
     # CDS scatter = shot noise of the integration plus two reads of read noise.
     expected = np.sqrt(2.0e3 + 2 * detector.read[live] ** 2 + 1 / 0.4369**2 / 6)
     measured = cds[:, live].std(axis=0)

@@ -22,7 +22,7 @@ IDS = [11, 22, 33]
 RNG = np.random.default_rng(0)
 MU = RNG.uniform(0.005, 0.046, (3, 283))
 SIGMA = RNG.uniform(1e-5, 1e-3, (3, 283))
-# FORMAT.md / sample_submission.csv: planet_id, wl_1..wl_283, sigma_1..sigma_283.
+# sample_submission.csv: planet_id, wl_1..wl_283, sigma_1..sigma_283.
 COLUMNS = ["planet_id", *(f"wl_{k}" for k in range(1, 284)), *(f"sigma_{k}" for k in range(1, 284))]
 
 

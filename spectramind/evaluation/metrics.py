@@ -1,6 +1,6 @@
 """The competition score and the error statistics every stage is judged by.
 
-Score (FORMAT.md, per planet p and bin j):
+Score (the competition's metric, per planet p and bin j):
     L_pred  = log N(y | mu, sigma)          sigma clipped below at 1e-15
     L_ideal = log N(y | y, s_ideal)         s_ideal 1e-6 for FGS1 (bin 1), 1e-5 for AIRS
     L_ref   = log N(y | naive_mean, naive_sigma), mean and std of all training targets

@@ -1,4 +1,5 @@
-"""Numbers read off the real ADC 2025 data (shared/adc2025/FORMAT.md) that the simulator matches.
+"""Numbers read off the real ADC 2025 data (one competition planet,
+the competition's data description) that the simulator matches.
 
 Keep every real-data figure here, once, so tests can compare simulator output against it.
 """

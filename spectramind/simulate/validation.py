@@ -1,4 +1,4 @@
-"""Measure a raw root the way FORMAT.md's real figures were measured, to compare with them.
+"""Measure a raw root the way the real figures (constants.py) were measured, to compare with them.
 
 Signal levels use a minimal chain (ADC, linearity, CDS, sum over the science pixels);
 scatter is the rms of the white light around a 10-minute running median, so transit and
@@ -47,7 +47,7 @@ SCATTER_WINDOW_S = 600.0
 
 
 def real_statistics() -> dict[str, float]:
-    """The real-data figures of FORMAT.md, keyed like ``measure_root``'s output."""
+    """The real-data figures of constants.py, keyed like ``measure_root``'s output."""
     low, high = REAL_FLAT_LIVE_PERCENTILES
     stats: dict[str, float] = {}
     for p in INSTRUMENTS:
