@@ -1,7 +1,8 @@
 """The competition score, error statistics and baseline helpers against hand-computed values.
 
 The weight and ideal sigmas are written out here from the competition's metric, not
-imported, so a changed constant in the library fails these tests instead of moving their expectations with it.
+imported, so a changed constant in the library fails these tests instead of moving their
+expectations with it.
 """
 
 from __future__ import annotations
