@@ -18,14 +18,17 @@ M = C - sum_c B_c^T A_c^-1 B_c the Schur complement of the shared parameters.
 
 from __future__ import annotations
 
-import batman
 import numpy as np
+
+from spectramind.simulate.transit import batman_curves
 
 N_CURVE = 3  # depth, u1, u2: the local parameters that shape the transit
 N_VISIT = 3  # ln S, d1, d2: the local parameters of each visit
 N_GEOMETRY = 2  # b, a/Rs: the shared parameters common to every visit
 LD_PRIOR_SIGMA = 0.1
-STEPS = {"depth": 1e-3, "u": 1e-3, "t0_h": 1e-4, "b": 1e-3, "sma": 1e-3}
+# Central-difference steps; depth and a/Rs are stepped relative to their value.
+STEPS = {"depth": 1e-3, "u1": 1e-3, "u2": 1e-3, "t0_h": 1e-4, "b": 1e-3, "sma": 1e-3}
+RELATIVE_STEPS = ("depth", "sma")
 
 
 def transit_curves(
@@ -37,20 +40,10 @@ def transit_curves(
     u1: np.ndarray,
     u2: np.ndarray,
 ) -> np.ndarray:
-    """batman quadratic-LD light curves (time, channels); geometry = (b, a/Rs)."""
+    """Quadratic-LD light curves (time, channels); geometry = (b, a/Rs)."""
     b, sma = geometry
-    params = batman.TransitParams()
-    params.t0, params.per, params.a = t0_h, period_h, sma
-    params.inc = float(np.degrees(np.arccos(b / sma)))
-    params.ecc, params.w, params.limb_dark = 0.0, 90.0, "quadratic"
-    params.rp, params.u = float(np.sqrt(depth[0])), [float(u1[0]), float(u2[0])]
-    model = batman.TransitModel(params, np.asarray(time_h, dtype=np.float64))
-    curves = np.empty((len(time_h), len(depth)))
-    for k in range(len(depth)):
-        params.rp = float(np.sqrt(depth[k]))
-        params.u = [float(u1[k]), float(u2[k])]
-        curves[:, k] = model.light_curve(params)
-    return curves
+    inclination = float(np.degrees(np.arccos(b / sma)))
+    return batman_curves(time_h, t0_h, (period_h, sma, inclination), depth, (u1, u2))
 
 
 def transit_gradients(
@@ -63,27 +56,18 @@ def transit_gradients(
     u2: np.ndarray,
 ) -> np.ndarray:
     """dL/d(depth, u1, u2, t0, b, a/Rs) as (time, channels, 6), by central differences."""
-    b, sma = geometry
+    point = {"depth": depth, "u1": u1, "u2": u2, "t0_h": t0_h, "b": geometry[0],
+             "sma": geometry[1]}  # fmt: skip
 
-    def curves(
-        t0: float = t0_h,
-        b_: float = b,
-        a: float = sma,
-        d: np.ndarray = depth,
-        v1: np.ndarray = u1,
-        v2: np.ndarray = u2,
-    ) -> np.ndarray:
-        return transit_curves(time_h, t0, period_h, (b_, a), d, v1, v2)
+    def curves(name: str, value: float | np.ndarray) -> np.ndarray:
+        p = {**point, name: value}
+        geometry_ = (p["b"], p["sma"])
+        return transit_curves(time_h, p["t0_h"], period_h, geometry_, p["depth"], p["u1"], p["u2"])
 
-    hd, hu, ht, hb, ha = (STEPS[k] for k in ("depth", "u", "t0_h", "b", "sma"))
-    columns = [
-        (curves(d=depth * (1 + hd)) - curves(d=depth * (1 - hd))) / (2 * hd * depth),
-        (curves(v1=u1 + hu) - curves(v1=u1 - hu)) / (2 * hu),
-        (curves(v2=u2 + hu) - curves(v2=u2 - hu)) / (2 * hu),
-        (curves(t0=t0_h + ht) - curves(t0=t0_h - ht)) / (2 * ht),
-        (curves(b_=b + hb) - curves(b_=b - hb)) / (2 * hb),
-        (curves(a=sma * (1 + ha)) - curves(a=sma * (1 - ha))) / (2 * ha * sma),
-    ]
+    columns = []
+    for name, value in point.items():
+        step = STEPS[name] * (value if name in RELATIVE_STEPS else 1.0)
+        columns.append((curves(name, value + step) - curves(name, value - step)) / (2 * step))
     return np.stack(columns, axis=-1)
 
 

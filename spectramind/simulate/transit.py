@@ -33,21 +33,31 @@ def light_curves(
     Each wavelength gets its own depth and limb darkening; geometry is shared.
     """
     depth = depth_spectrum(planet, wavelength_um)
-    u1, u2 = limb_darkening_law(law, wavelength_um, planet.Ts)
+    coefficients = limb_darkening_law(law, wavelength_um, planet.Ts)
+    geometry = (planet.P * 24.0, planet.sma, planet.inclination)
+    return batman_curves(time_h, t0_h, geometry, depth, coefficients, law)
+
+
+def batman_curves(
+    time_h: np.ndarray,
+    t0_h: float,
+    orbit: tuple[float, float, float],
+    depth: np.ndarray,
+    coefficients: tuple[np.ndarray, np.ndarray],
+    law: str = "quadratic",
+) -> np.ndarray:
+    """batman light curves (time, channels) of a circular orbit (period h, a/Rs, inclination
+    deg) shared by all channels, each with its own depth and pair of ``law`` coefficients."""
+    period_h, sma, inclination = orbit
+    c1, c2 = coefficients
     params = batman.TransitParams()
-    params.t0 = t0_h
-    params.per = planet.P * 24.0
-    params.rp = float(np.sqrt(depth[0]))
-    params.a = planet.sma
-    params.inc = planet.inclination
-    params.ecc = 0.0
-    params.w = 90.0
-    params.limb_dark = law
-    params.u = [float(u1[0]), float(u2[0])]
+    params.t0, params.per, params.a, params.inc = t0_h, period_h, sma, inclination
+    params.ecc, params.w, params.limb_dark = 0.0, 90.0, law
+    params.rp, params.u = float(np.sqrt(depth[0])), [float(c1[0]), float(c2[0])]
     model = batman.TransitModel(params, np.asarray(time_h, dtype=np.float64))
     curves = np.empty((len(time_h), len(depth)))
     for k in range(len(depth)):
         params.rp = float(np.sqrt(depth[k]))
-        params.u = [float(u1[k]), float(u2[k])]
+        params.u = [float(c1[k]), float(c2[k])]
         curves[:, k] = model.light_curve(params)
     return curves
