@@ -25,7 +25,7 @@ from spectramind.core.netcdf import write_netcdf
 from spectramind.evaluation.baselines import white_light_depth
 from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.extract.lightcurves import extract_planet
-from spectramind.fit import fit_planet
+from spectramind.fit import FitOptions, fit_planet
 from spectramind.fit.spectrum import red_noise_beta
 from spectramind.fit.white_light import VisitCurves, find_transit
 from spectramind.io.layout import AIRS_SCIENCE_COLUMNS
@@ -205,7 +205,7 @@ def test_partial_transit_is_found():
         sigma={"AIRS-CH0": np.full(len(time), noise)},
         regressors={"AIRS-CH0": [row]},
     )
-    t0 = find_transit(visit, planet.sma, planet.inclination, planet.P)
+    t0 = find_transit(visit, planet.sma, planet.inclination, planet.P, FitOptions())
     assert t0 == pytest.approx(0.4, abs=0.04)  # measured 0.42
 
 

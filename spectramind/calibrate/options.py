@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
+from spectramind.core.options import ConfigBlock
 from spectramind.io.layout import PAIR_PERIOD_S
 
 
@@ -19,7 +19,7 @@ def _default_cosmic() -> dict[str, bool]:
 
 
 @dataclass(frozen=True)
-class CalibrationOptions:
+class CalibrationOptions(ConfigBlock):
     """Switches and parameters of the chain ADC -> mask -> linearity -> dark -> CDS ->
     cosmic rejection -> time binning -> flat field, all on by default except cosmic-ray
     rejection on FGS1 (``cosmic`` is per instrument; a single bool sets both).
@@ -28,6 +28,8 @@ class CalibrationOptions:
     144 s); sparser data keep the bin duration. Both instruments must bin the same duration
     so their light curves share one time axis.
     """
+
+    BLOCK = "calibration"
 
     adc: bool = True
     mask_dead: bool = True
@@ -59,13 +61,6 @@ class CalibrationOptions:
             )
         if self.hot_sigma <= 0 or self.cosmic_sigma <= 0:
             raise ValueError("hot_sigma and cosmic_sigma must be positive")
-
-    @classmethod
-    def from_config(cls, block: dict[str, Any] | None) -> CalibrationOptions:
-        return cls(**(block or {}))
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def pairs_per_bin(self, instrument: str, cadence: int) -> int:
         """CDS pairs per time bin for data taken every ``cadence`` real pair periods.

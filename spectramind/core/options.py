@@ -1,4 +1,4 @@
-"""Checks shared by the option dataclasses built from config blocks (fit, extraction).
+"""What the option dataclasses built from config blocks share (calibration, extraction, fit).
 
 The JSON schema already refuses bad config before a run; these checks give the same clear
 message to library users who build options in Python.
@@ -6,8 +6,8 @@ message to library users who build options in Python.
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import Any
+from dataclasses import asdict, fields
+from typing import Any, ClassVar, Self
 
 
 def check_limits(options: object, limits: dict[str, tuple[float, float]], block: str) -> None:
@@ -21,9 +21,19 @@ def check_limits(options: object, limits: dict[str, tuple[float, float]], block:
             raise ValueError(f"{block}.{key} must be {what} in [{low:g}, {high:g}], got {value!r}")
 
 
-def known_keys(cls: type, block: dict[str, Any], name: str) -> dict[str, Any]:
-    """``block`` itself, after checking that every key is a field of the dataclass ``cls``."""
-    unknown = set(block) - {f.name for f in fields(cls)}
-    if unknown:
-        raise ValueError(f"unknown {name} option(s) {sorted(unknown)}")
-    return block
+class ConfigBlock:
+    """``from_config`` / ``as_dict`` for a frozen dataclass read from the config block named
+    ``BLOCK``: an unknown key is a clear error naming the block, not a TypeError."""
+
+    BLOCK: ClassVar[str]
+
+    @classmethod
+    def from_config(cls, block: dict[str, Any] | None) -> Self:
+        block = block or {}
+        unknown = set(block) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown {cls.BLOCK} option(s) {sorted(unknown)}")
+        return cls(**block)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -45,7 +45,7 @@ def optimal_extraction(
     flux: np.ndarray,
     variance: np.ndarray,
     bad: np.ndarray,
-    options: ExtractionOptions | None = None,
+    options: ExtractionOptions,
 ) -> Spectrum:
     """Extract (time, columns) spectra from frames (time, rows, columns).
 
@@ -53,7 +53,6 @@ def optimal_extraction(
     replaced by the profile model's, so bright noise spikes do not down-weight themselves.
     Bad (dead, hot) pixels get zero weight; the profile carries their flux.
     """
-    options = options or ExtractionOptions()
     background = edge_background(flux, bad, options.airs_edge_rows)
     clean = flux - background[:, None, None]
     profile = spatial_profile(clean, bad, options.airs_profile_smoothing_columns)

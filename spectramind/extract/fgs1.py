@@ -54,13 +54,12 @@ def photometry(
     flux: np.ndarray,
     variance: np.ndarray,
     bad: np.ndarray,
-    options: ExtractionOptions | None = None,
+    options: ExtractionOptions,
 ) -> Photometry:
     """White light of FGS1 frames (time, 32, 32). ``bad``: (32, 32) pixels to trust less.
 
     ``options.fgs1_method`` "auto" picks the candidate with the lowest robust scatter.
     """
-    options = options or ExtractionOptions()
     cx, cy = centroids(flux, options.fgs1_centroid_half_width_px)
     yy, xx = np.mgrid[: flux.shape[1], : flux.shape[2]]
     radius = np.hypot(xx[None] - cx[:, None, None], yy[None] - cy[:, None, None])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
-from spectramind.core.options import check_limits, known_keys
+from spectramind.core.options import ConfigBlock, check_limits
 
 FGS1_FIXED_METHODS = ("auto", "psf", "window")
 
@@ -25,7 +24,7 @@ def aperture_name(radius: float) -> str:
 
 
 @dataclass(frozen=True)
-class ExtractionOptions:
+class ExtractionOptions(ConfigBlock):
     """Parameters of FGS1 photometry and AIRS-CH0 optimal extraction.
 
     fgs1_method: "auto" picks, per visit, the candidate with the lowest point-to-point
@@ -35,6 +34,8 @@ class ExtractionOptions:
     background. airs_profile_smoothing_columns: median-filter length of the spatial profile
     along the dispersion direction.
     """
+
+    BLOCK = "extraction"
 
     fgs1_method: str = "auto"
     fgs1_aperture_radii_px: tuple[float, ...] = (3.0, 5.0, 8.0)
@@ -70,10 +71,3 @@ class ExtractionOptions:
     def fgs1_methods(self) -> tuple[str, ...]:
         """Every allowed ``fgs1_method``: auto, psf, window and the configured apertures."""
         return (*FGS1_FIXED_METHODS, *map(aperture_name, self.fgs1_aperture_radii_px))
-
-    @classmethod
-    def from_config(cls, block: dict[str, Any] | None) -> ExtractionOptions:
-        return cls(**known_keys(cls, block or {}, "extraction"))
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
-from spectramind.core.options import check_limits, known_keys
+from spectramind.core.options import ConfigBlock, check_limits
 from spectramind.extract.regressors import REGRESSORS
 from spectramind.io.layout import INSTRUMENTS
 
@@ -33,7 +32,7 @@ def _default_regressors() -> dict[str, tuple[str, ...]]:
 
 
 @dataclass(frozen=True)
-class FitOptions:
+class FitOptions(ConfigBlock):
     """Systematics model, priors and search settings of the white-light and per-channel fits.
 
     regressors: per instrument, the extracted jitter regressors whose quadratic surface
@@ -45,6 +44,8 @@ class FitOptions:
     limb_darkening_groups groups of AIRS channels. max_depth bounds every depth;
     red_noise_max_bins is the largest bin of the red-noise (beta) estimate (1: no beta).
     """
+
+    BLOCK = "fit"
 
     regressors: dict[str, tuple[str, ...]] = field(default_factory=_default_regressors)
     drift_degree: int = 2
@@ -81,10 +82,3 @@ class FitOptions:
                 f"got {self.start_limb_darkening!r}"
             )
         object.__setattr__(self, "start_limb_darkening", tuple(map(float, start)))
-
-    @classmethod
-    def from_config(cls, block: dict[str, Any] | None) -> FitOptions:
-        return cls(**known_keys(cls, block or {}, "fit"))
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)

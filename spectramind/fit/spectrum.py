@@ -68,11 +68,10 @@ def fit_depth(
     u1: float,
     u2: float,
     start: float,
-    options: FitOptions | None = None,
+    options: FitOptions,
 ) -> DepthFit:
     """Best depth of one channel, with sigma from the chi2 curvature inflated by the
     reduced chi2 (if > 1) and the red-noise beta."""
-    options = options or FitOptions()
     result = minimize_scalar(
         lambda d: _chi2(d, data, curves, u1, u2)[0],
         bounds=(max(start * 0.5, 1e-5), min(start * 1.5 + 1e-3, options.max_depth)),
@@ -102,11 +101,10 @@ def fit_limb_darkening_slope(
     wavelength: np.ndarray,
     u: tuple[float, float],
     depth: float,
-    options: FitOptions | None = None,
+    options: FitOptions,
 ) -> np.ndarray:
     """u1 per AIRS channel: fitted (with the depth) on groups of summed channels, then a
     straight line in wavelength through the group values."""
-    options = options or FitOptions()
     groups = np.array_split(np.arange(len(channels)), options.limb_darkening_groups)
     centres, values, weights = [], [], []
     for group in groups:

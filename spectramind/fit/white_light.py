@@ -36,12 +36,11 @@ def find_transit(
     sma: float,
     inclination: float,
     period_d: float,
-    options: FitOptions | None = None,
+    options: FitOptions,
 ) -> float:
     """Mid-time (h) of the transit in a visit: the t0 whose catalogue-shaped transit, with a
     free depth and the full systematics baseline, best fits the AIRS white light. Works for
     partial transits (batman models them) and under drifts (the baseline absorbs them)."""
-    options = options or FitOptions()
     time, flux, sigma = visit.time_h, visit.flux["AIRS-CH0"], visit.sigma["AIRS-CH0"]
     design = systematics_design(time, visit.regressors["AIRS-CH0"], options)
     best, best_t0 = np.inf, float(np.median(time))
@@ -66,7 +65,7 @@ def fit_white_light(
     sma: float,
     inclination: float,
     period_d: float,
-    options: FitOptions | None = None,
+    options: FitOptions,
 ) -> WhiteLightFit:
     """Joint least-squares fit of both instruments' white light over all visits.
 
@@ -74,7 +73,6 @@ def fit_white_light(
     instrument the depth and quadratic limb darkening; the systematics of each visit and
     instrument are solved linearly inside every step.
     """
-    options = options or FitOptions()
     t0 = np.array([find_transit(v, sma, inclination, period_d, options) for v in visits])
     instruments = ("FGS1", "AIRS-CH0")
     designs = [
