@@ -6,6 +6,8 @@ import errno
 import glob
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +55,16 @@ def _write_problem(err: Exception, folder: Path) -> tuple[int, str] | None:
     return code, os.strerror(code)
 
 
+def _remove_stale_siblings(path: Path) -> None:
+    """Remove the temporary siblings of ``path`` (files or folders) that a writer killed
+    mid-write (kill -9, out of memory) left behind."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.tmp-*"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a hidden sibling of ``path`` to write to; it becomes ``path`` only on success.
@@ -65,8 +77,7 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(f".{glob.escape(path.name)}.tmp-*"):
-            stale.unlink(missing_ok=True)  # left by a writer killed mid-write (kill -9, OOM)
+        _remove_stale_siblings(path)
         yield tmp
         os.replace(tmp, path)
     except Exception as err:
@@ -77,6 +88,24 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():  # unlink(missing_ok=True) fails on a read-only file system
             tmp.unlink()
+
+
+@contextmanager
+def atomic_directory(final: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling folder that replaces ``final`` only if the block succeeds;
+    temporary folders of ``final`` left by a killed writer are removed first."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_siblings(final)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        yield tmp
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
 
 
 def write_csv_atomic(path: str | Path, frame: pd.DataFrame) -> None:

@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
-from spectramind.evaluation.baselines import best_constant_sigma, depth_scale, white_light_depth
+from spectramind.evaluation.baselines import best_constant_sigma, depth_scale, white_light_depths
 from spectramind.evaluation.metrics import naive_reference
 
 
@@ -34,15 +33,12 @@ def learn_public_baseline(
 ) -> dict[str, Any]:
     """The public baseline's two trained numbers: the white-light depth scale and the
     constant sigma that scores best on the training planets."""
-    ids, depths = [], []
-    for path in train_lightcurves:
-        with xr.open_dataset(path) as lightcurves:
-            depths.append(white_light_depth(lightcurves))
-        ids.append(int(Path(path).stem))
-    truth = train_labels.loc[ids].to_numpy()
-    scale = depth_scale(truth, np.array(depths))
-    sigma = best_constant_sigma(truth, scale * np.array(depths))
-    return {"depth_scale": scale, "constant_sigma": sigma, "n_planets": len(ids)}
+    white = white_light_depths(train_lightcurves)
+    truth = train_labels.loc[list(white)].to_numpy()
+    depths = np.array(list(white.values()))
+    scale = depth_scale(truth, depths)
+    sigma = best_constant_sigma(truth, scale * depths)
+    return {"depth_scale": scale, "constant_sigma": sigma, "n_planets": len(white)}
 
 
 def read_artifact(path: str | Path, keys: Sequence[str]) -> dict[str, Any]:

@@ -9,6 +9,9 @@ sigma: the one that scores best on the training planets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import numpy as np
 import xarray as xr
 from scipy.ndimage import uniform_filter1d
@@ -50,6 +53,15 @@ def white_light_depth(lightcurves: xr.Dataset) -> float:
     coeffs = np.polyfit(time[outside], flux[outside], BASELINE_DEGREE)
     middle = slice(ingress + width // 4, egress - width // 4 + 1)
     return float(1.0 - np.median(flux[middle] / np.polyval(coeffs, time[middle])))
+
+
+def white_light_depths(lightcurve_files: Sequence[str | Path]) -> dict[int, float]:
+    """``white_light_depth`` of each planet's light-curve file, keyed by planet id (its name)."""
+    depths = {}
+    for path in lightcurve_files:
+        with xr.open_dataset(path) as lightcurves:
+            depths[int(Path(path).stem)] = white_light_depth(lightcurves)
+    return depths
 
 
 SIGMA_GRID = np.logspace(-5, -2, 61)

@@ -109,6 +109,12 @@ class ErrorSummary:
         }
 
 
+def rmse_over_floor(error: np.ndarray, floor: np.ndarray) -> float:
+    """RMSE relative to a Cramer-Rao floor: the ratio of root-mean-squares over all planets
+    and bins."""
+    return float(np.sqrt(np.mean(np.square(error))) / np.sqrt(np.mean(np.square(floor))))
+
+
 def error_summary(
     truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray, noise_floor: np.ndarray | None = None
 ) -> ErrorSummary:
@@ -118,9 +124,7 @@ def error_summary(
     _check(truth, mu, sigma, submittable=False)
     error = mu - truth
     z = np.abs(error) / np.maximum(sigma, SIGMA_FLOOR)
-    ratio = None
-    if noise_floor is not None:
-        ratio = float(np.sqrt(np.mean(error**2)) / np.sqrt(np.mean(np.square(noise_floor))))
+    ratio = None if noise_floor is None else rmse_over_floor(error, noise_floor)
     return ErrorSummary(
         rmse=float(np.sqrt(np.mean(error**2))),
         bias=float(np.mean(error)),

@@ -8,15 +8,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from spectramind.evaluation.baselines import (
     naive_prediction,
     public_baseline_prediction,
-    white_light_depth,
+    white_light_depths,
 )
-from spectramind.evaluation.metrics import competition_score, error_summary
-from spectramind.io.tables import sigma_columns, target_columns
+from spectramind.evaluation.metrics import competition_score, error_summary, rmse_over_floor
+from spectramind.submission.format import read_submission
 
 
 def evaluate(
@@ -41,16 +40,9 @@ def evaluate(
             **summary,
         }
         if marginalised_floor is not None:
-            floor_rms = np.sqrt(np.mean(np.square(marginalised_floor)))
-            report[name]["rmse_over_marginalised_floor"] = float(summary["rmse"] / floor_rms)
+            ratio = rmse_over_floor(mu - truth, marginalised_floor)
+            report[name]["rmse_over_marginalised_floor"] = ratio
     return report
-
-
-def read_submission_predictions(path: str | Path) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """Planet ids, means and sigmas (planets, 283) of a (validated) submission CSV."""
-    frame = pd.read_csv(path)
-    ids = frame["planet_id"].astype(np.int64).tolist()
-    return ids, frame[target_columns()].to_numpy(), frame[sigma_columns()].to_numpy()
 
 
 def score_simulated_run(
@@ -66,14 +58,11 @@ def score_simulated_run(
     test planets, RMSE also relative to both Cramer-Rao floors (depth-only and
     marginalised). Planets without light curves (excluded by check_raw) get the naive
     prediction from every method, as the submission gives them."""
-    ids, mu, sigma = read_submission_predictions(submission)
+    ids, mu, sigma = read_submission(submission)
     truth = test_labels.loc[ids].to_numpy()
     floor = noise_floor.loc[ids].to_numpy()
     naive_mu, naive_sigma = naive_prediction(naive["mean"], naive["sigma"], len(ids))
-    white = {}
-    for path in test_lightcurves:
-        with xr.open_dataset(path) as lightcurves:
-            white[int(Path(path).stem)] = white_light_depth(lightcurves)
+    white = white_light_depths(test_lightcurves)
     scale = public_baseline["depth_scale"]
     public_mu, public_sigma = public_baseline_prediction(
         np.array([scale * white.get(i, np.nan) for i in ids]), public_baseline["constant_sigma"]

@@ -66,12 +66,12 @@ def summarise_planet(root: str | Path, split: str, planet_id: int, axis: AxisInf
     }
 
 
-def write_planet_summary(root: str | Path, split: str, planet_id: int, out: str | Path) -> bool:
+def write_planet_summary(root: str | Path, split: str, planet_id: int, out: str | Path) -> None:
     """Check one planet against the root's axis_info and write its summary as JSON.
 
     A planet whose files fail the check is not an error of the run: the summary records
     ``ok: false`` and the problem (naming the file), so the workflow excludes that planet
-    and carries on with the others. Returns whether the planet passed.
+    and carries on with the others.
     """
     try:
         summary = {"ok": True, **summarise_planet(root, split, planet_id, read_axis_info(root))}
@@ -81,7 +81,6 @@ def write_planet_summary(root: str | Path, split: str, planet_id: int, out: str 
         summary = {"ok": False, "problem": str(err), "planet_id": int(planet_id),
                    "split": split, "files": []}  # fmt: skip
     write_json_atomic(out, summary)
-    return summary["ok"]
 
 
 def write_inventory_table(

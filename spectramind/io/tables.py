@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from spectramind.io.errors import RawDataError
+from spectramind.io.errors import RawDataError, few
 from spectramind.io.frames import open_parquet
 from spectramind.io.layout import (
     INSTRUMENTS,
@@ -183,11 +183,6 @@ def read_star_info(root: str | Path, split: str) -> pd.DataFrame:
     return _index_by_planet(path, frame)[list(STAR_COLUMNS)]
 
 
-def _listed(ids: list[int]) -> str:
-    more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
-    return ", ".join(map(str, ids[:5])) + more
-
-
 def list_planets(root: str | Path, split: str) -> list[int]:
     """Planet ids of ``split``: its planet folders, sorted, which must match the ids of
     ``{split}_star_info.csv`` one to one (an id listed twice there is an error too)."""
@@ -197,11 +192,11 @@ def list_planets(root: str | Path, split: str) -> list[int]:
     without_folder = sorted(listed - set(folders))
     if without_folder:
         raise RawDataError(
-            path, f"planet ids listed without a {split}/ folder: {_listed(without_folder)}"
+            path, f"planet ids listed without a {split}/ folder: {few(without_folder)}"
         )
     unlisted = [planet_dir(root, split, i) for i in folders if i not in listed]
     if unlisted:
-        others = f" (nor are {_listed([p.name for p in unlisted[1:]])})" if unlisted[1:] else ""
+        others = f" (nor are {few([p.name for p in unlisted[1:]])})" if unlisted[1:] else ""
         raise RawDataError(unlisted[0], f"planet folder not listed in {path}{others}")
     return folders
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spectramind.core.atomic import atomic_directory
 from spectramind.io.layout import INSTRUMENTS, INTEGRATION_S, N_TARGETS, frame_shape
 from spectramind.simulate.config import (
     STREAM_DETECTOR,
@@ -49,7 +50,7 @@ from spectramind.simulate.wavelengths import (
     airs_columns_to_targets,
     target_wavelengths,
 )
-from spectramind.simulate.writer import atomic_directory, write_frame_stream, write_frame_table
+from spectramind.simulate.writer import write_frame_stream, write_frame_table
 
 CHUNK_PAIRS = {"FGS1": 64, "AIRS-CH0": 16}
 ROW_GROUP_FRAMES = {"FGS1": 16384, "AIRS-CH0": 2048}

@@ -1,12 +1,8 @@
-"""Write simulated frames and tables in the exact Kaggle layout, atomically."""
+"""Write simulated frames and tables in the exact Kaggle layout."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -57,19 +53,3 @@ def write_frame_table(path: Path, values: np.ndarray) -> None:
     """Write a 2-D calibration array (rows, columns) with column_<j> names."""
     frame = pd.DataFrame(values, columns=column_names(values.shape[1]))
     frame.to_parquet(path, index=False)
-
-
-@contextmanager
-def atomic_directory(final: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder that replaces ``final`` only if the block succeeds."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
-        yield tmp
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from spectramind.core.atomic import atomic_output
+from spectramind.io.errors import few
 from spectramind.io.tables import sigma_columns, target_columns
 
-MAX_LISTED = 5
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 
 
@@ -32,12 +32,6 @@ def expected_columns() -> list[str]:
     return ["planet_id", *target_columns(), *sigma_columns()]
 
 
-def _few(items: Iterable) -> str:
-    items = list(items)
-    more = f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
-    return ", ".join(map(str, items[:MAX_LISTED])) + more
-
-
 def submission_problems(
     frame: pd.DataFrame, columns: list[str], test_ids: Iterable[int] | None = None
 ) -> list[str]:
@@ -48,9 +42,9 @@ def submission_problems(
         missing = [c for c in columns if c not in frame.columns]
         extra = [c for c in frame.columns if c not in columns]
         if missing:
-            problems.append(f"missing columns: {_few(missing)}")
+            problems.append(f"missing columns: {few(missing)}")
         if extra:
-            problems.append(f"unexpected columns: {_few(extra)}")
+            problems.append(f"unexpected columns: {few(extra)}")
         if not missing and not extra:
             pairs = zip(frame.columns, columns, strict=False)  # duplicates make lengths differ
             first = next(i for i, (a, b) in enumerate(pairs) if a != b)
@@ -66,13 +60,13 @@ def submission_problems(
     ids = ids.astype(np.int64)
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
-        problems.append(f"duplicate planet_id rows: {_few(duplicated)}")
+        problems.append(f"duplicate planet_id rows: {few(duplicated)}")
     if test_ids is not None:
         wanted = {int(i) for i in test_ids}
         if set(ids) - wanted:
-            problems.append(f"planet_id not in the test set: {_few(sorted(set(ids) - wanted))}")
+            problems.append(f"planet_id not in the test set: {few(sorted(set(ids) - wanted))}")
         if wanted - set(ids):
-            problems.append(f"test planets without a row: {_few(sorted(wanted - set(ids)))}")
+            problems.append(f"test planets without a row: {few(sorted(wanted - set(ids)))}")
     values = frame[columns[1:]].apply(pd.to_numeric, errors="coerce")
     for kind, names in (("mean", target_columns()), ("sigma", sigma_columns())):
         block = values[names]
@@ -80,14 +74,14 @@ def submission_problems(
         if len(bad):
             rows = ids[~np.isfinite(block.to_numpy()).all(axis=1)]
             problems.append(
-                f"non-numeric, NaN or infinite {kind} values in columns {_few(bad)}"
-                f" (planets {_few(rows)})"
+                f"non-numeric, NaN or infinite {kind} values in columns {few(bad)}"
+                f" (planets {few(rows)})"
             )
         negative = block.columns[(block.to_numpy() < 0).any(axis=0)]
         if len(negative):
             rows = ids[(block.to_numpy() < 0).any(axis=1)]
             problems.append(
-                f"negative {kind} values in columns {_few(negative)} (planets {_few(rows)});"
+                f"negative {kind} values in columns {few(negative)} (planets {few(rows)});"
                 " Kaggle rejects any negative mu or sigma"
             )
     return problems
@@ -108,6 +102,13 @@ def validate_submission(
     if problems:
         raise SubmissionError(path, problems)
     return frame
+
+
+def read_submission(path: str | Path) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Planet ids, means and sigmas (planets, 283) of a submission CSV, validated first."""
+    frame = validate_submission(path)
+    ids = frame["planet_id"].astype(np.int64).tolist()
+    return ids, frame[target_columns()].to_numpy(), frame[sigma_columns()].to_numpy()
 
 
 def build_submission(
