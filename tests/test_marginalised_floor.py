@@ -19,7 +19,7 @@ from spectramind.simulate.marginalised_floor import (
     visit_fisher,
 )
 from spectramind.simulate.noise_floor import pair_weights
-from spectramind.simulate.planet import marginalised_noise_floor, noise_floor, visit_scene
+from spectramind.simulate.planet import noise_floors, visit_scene
 from spectramind.simulate.timing import pair_mid_exposure_h
 from spectramind.simulate.wavelengths import airs_columns_to_targets
 
@@ -29,7 +29,7 @@ PLANETS = [draw_planet(CONFIG, i, "test") for i in planet_ids(CONFIG)["test"]]
 
 @pytest.fixture(scope="module")
 def floors():
-    return [(noise_floor(CONFIG, p), marginalised_noise_floor(CONFIG, p)) for p in PLANETS]
+    return [noise_floors(CONFIG, p) for p in PLANETS]
 
 
 def test_the_draw_has_one_and_two_visit_planets():
@@ -69,7 +69,7 @@ def test_nuisances_fixed_gives_the_depth_only_floor(planet):
     )
     keep = [0, *(3 + 3 * v for v in range(n_visits))]
     sigma = marginal_depth_sigma(fisher[:, keep][:, :, keep], len(keep))
-    np.testing.assert_allclose(sigma, noise_floor(CONFIG, planet), rtol=1e-6)
+    np.testing.assert_allclose(sigma, noise_floors(CONFIG, planet).depth_only, rtol=1e-6)
 
 
 def test_block_inverse_matches_the_dense_inverse():

@@ -11,7 +11,7 @@ from spectramind.simulate import draw_planet, planet_ids
 from spectramind.simulate.config import STREAM_PHOTONS
 from spectramind.simulate.planet import (
     INSTRUMENT_KEY,
-    noise_floor,
+    noise_floors,
     raw_frames,
     true_depths,
     visit_scene,
@@ -138,7 +138,9 @@ def test_truth_tables_hold_each_planets_own_values(small_root, small_truth, smal
             for key, value in planet.star_info_row().items():
                 assert row[key] == pytest.approx(value, rel=1e-9), (planet_id, key)
             np.testing.assert_allclose(
-                floors.loc[planet_id].to_numpy(), noise_floor(small_config, planet), rtol=1e-9
+                floors.loc[planet_id].to_numpy(),
+                noise_floors(small_config, planet).depth_only,
+                rtol=1e-9,
             )
 
 

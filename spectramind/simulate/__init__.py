@@ -20,7 +20,7 @@ from spectramind.simulate.catalogue import (
 )
 from spectramind.simulate.config import SimulationConfig
 from spectramind.simulate.mismatch import mismatch_truth
-from spectramind.simulate.planet import marginalised_noise_floor, noise_floor, write_planet
+from spectramind.simulate.planet import noise_floors, write_planet
 from spectramind.simulate.population import PlanetTruth, draw_planet, planet_ids
 from spectramind.simulate.wavelengths import target_wavelengths
 
@@ -58,8 +58,7 @@ def simulate_planet(
         config.cadence,
     )
     write_planet(config, planet, Path(planet_folder))
-    floor = noise_floor(config, planet)
-    marginalised = marginalised_noise_floor(config, planet)
+    floor, marginalised = noise_floors(config, planet)
     log.info(
         "noise floor: FGS1 %.1f ppm, AIRS median %.1f ppm; marginalised %.1f, %.1f ppm",
         floor[0] * 1e6,

@@ -55,17 +55,11 @@ def pair_weights(
     return weights
 
 
-def depth_information(
-    detector: Detector,
-    instrument: str,
-    stellar_rate: np.ndarray,
-    light_curve: np.ndarray,
-) -> np.ndarray:
+def depth_information(weights: np.ndarray, light_curve: np.ndarray) -> np.ndarray:
     """Fisher information on the depth of each channel from one visit, S marginalised.
 
-    stellar_rate: (channels,) e-/s; light_curve: (pairs, channels) relative flux.
+    weights: (pairs, channels) from ``pair_weights``; light_curve: the relative flux.
     """
-    weights = pair_weights(detector, instrument, stellar_rate, light_curve)
     depth = 1.0 - light_curve.min(axis=0)
     shape = (1.0 - light_curve) / np.where(depth > 0, depth, 1.0)
     f_ss = np.sum(weights * light_curve**2, axis=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -183,24 +184,45 @@ def true_depths(planet: PlanetTruth) -> np.ndarray:
     return depth_spectrum(planet, target_wavelengths())
 
 
-def noise_floor(config: SimulationConfig, planet: PlanetTruth) -> np.ndarray:
-    """Cramer-Rao bound (283,) of the depths from all visits, without generating frames."""
+class NoiseFloors(NamedTuple):
+    """Cramer-Rao bounds (283,) of one planet's depths: ``depth_only`` (noise_floor.py) and
+    ``marginalised`` over drift, limb darkening and geometry (marginalised_floor.py)."""
+
+    depth_only: np.ndarray
+    marginalised: np.ndarray
+
+
+def noise_floors(config: SimulationConfig, planet: PlanetTruth) -> NoiseFloors:
+    """Both noise floors of a planet from all its visits, without generating frames: each
+    visit's scene and pixel-summed weights are computed once and serve both."""
+    n_visits = len(planet.visits)
     information = {instrument: 0.0 for instrument in INSTRUMENTS}
-    for visit in range(len(planet.visits)):
+    fisher = ld_prior(N_TARGETS, n_visits)
+    for visit in range(n_visits):
+        per_target = []
         for instrument in INSTRUMENTS:
             scene = visit_scene(config, planet, visit, instrument)
+            weights = pair_weights(scene.detector, instrument, scene.base_rate, scene.light_curve)
             information[instrument] = information[instrument] + depth_information(
-                scene.detector, instrument, scene.base_rate, scene.light_curve
+                weights, scene.light_curve
             )
-    return noise_floor_targets(information["FGS1"], information["AIRS-CH0"])
+            per_target.append(_target_visit_fisher(config, planet, visit, scene, weights))
+        fisher = fisher + np.concatenate(per_target)
+    return NoiseFloors(
+        noise_floor_targets(information["FGS1"], information["AIRS-CH0"]),
+        marginal_depth_sigma(fisher, n_parameters(n_visits)[0]),
+    )
 
 
 def _target_visit_fisher(
-    config: SimulationConfig, planet: PlanetTruth, visit: int, instrument: str
+    config: SimulationConfig,
+    planet: PlanetTruth,
+    visit: int,
+    scene: VisitScene,
+    weights: np.ndarray,
 ) -> np.ndarray:
-    """Per-target Fisher matrices (targets of ``instrument``, P, P) of one visit."""
-    scene = visit_scene(config, planet, visit, instrument)
-    weights = pair_weights(scene.detector, instrument, scene.base_rate, scene.light_curve)
+    """Per-target Fisher matrices (targets of the scene's instrument, P, P) of one visit."""
+    instrument = scene.instrument
     curve, wavelength = scene.light_curve, channel_wavelengths(instrument)
     if instrument == "AIRS-CH0":
         weights, curve, wavelength = (
@@ -216,15 +238,3 @@ def _target_visit_fisher(
         *limb_darkening(wavelength, planet.Ts),
     )
     return visit_fisher(weights, curve, gradients, time_h, visit, len(planet.visits))
-
-
-def marginalised_noise_floor(config: SimulationConfig, planet: PlanetTruth) -> np.ndarray:
-    """Cramer-Rao bound (283,) of the depths with drift, limb darkening (prior) and the
-    shared geometry marginalised (marginalised_floor.py), without generating frames."""
-    n_visits = len(planet.visits)
-    fisher = ld_prior(N_TARGETS, n_visits)
-    for visit in range(n_visits):
-        fisher = fisher + np.concatenate(
-            [_target_visit_fisher(config, planet, visit, ins) for ins in INSTRUMENTS]
-        )
-    return marginal_depth_sigma(fisher, n_parameters(n_visits)[0])
