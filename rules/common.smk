@@ -1,5 +1,6 @@
 import json
 import os
+from functools import cache
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -57,12 +58,15 @@ wildcard_constraints:
     visit=r"\d+",
 
 
+@cache
 def planet_visits(split, planet_id):
-    """Visit numbers of one planet: from the simulator's draw, or the real root's files."""
+    """Visit numbers of one planet: from the simulator's draw, or the real root's files.
+    Memoised: every job of the planet asks, and the answer cannot change during a run.
+    """
     if SIMULATING:
         planet = draw_planet(simulation_config(), int(planet_id), split)
-        return list(range(len(planet.visits)))
-    return discover_visits(RAW, split, int(planet_id))
+        return tuple(range(len(planet.visits)))
+    return tuple(discover_visits(RAW, split, int(planet_id)))
 
 
 def calibrated_files(wildcards):
