@@ -47,6 +47,21 @@ def pair_signals(raw: np.ndarray, pixel_model: tuple, out: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
+def _replacement_variance(
+    var_before: float, var_after: float, var_middle: float, before_in_bin: bool, after_in_bin: bool
+) -> float:
+    """Change of a bin's variance when its pair (variance ``var_middle``) becomes the mean of
+    its time neighbours: the mean's own variance, minus the pair's, plus 2 x 0.5 x the
+    variance of each neighbour summed into the same bin (their covariance)."""
+    change = 0.25 * (var_before + var_after) - var_middle
+    if before_in_bin:
+        change += var_before
+    if after_in_bin:
+        change += var_after
+    return change
+
+
+@njit(cache=True, nogil=True)
 def accumulate_bins(
     raw: np.ndarray,
     pixel_model: tuple,
@@ -71,10 +86,13 @@ def accumulate_bins(
     times the photon + read noise of a difference is replaced by the neighbours' mean and
     counted in ``cosmics``. Only pixels whose ``testable`` flag is set are tested.
     ``history`` (3, R, C) carries the two previous pairs and the bin of the last one
-    between chunks.
+    between chunks. The replacement's variance is a quarter of the neighbours' sum, plus
+    its covariance with each neighbour summed into the same bin (the neighbour's variance);
+    the covariance with a neighbour in the adjacent bin is not kept.
     """
     n_pairs = raw.shape[0] // 2
     n_rows, n_cols = flux.shape[1], flux.shape[2]
+    dark_short, dark_long, short_weight = pixel_model[3], pixel_model[4], pixel_model[5]
     signal = np.empty((n_rows, n_cols))
     shot = np.empty((n_rows, n_cols))
     for k in range(n_pairs):
@@ -96,6 +114,16 @@ def accumulate_bins(
                         if middle - max(before, value) > cosmic_sigma * noise:
                             middle_bin = int(history[2, r, c])
                             flux[middle_bin, r, c] += neighbours - middle
+                            # Shot terms as _pair_signal has them: of the CDS before the
+                            # dark is subtracted.
+                            dark = dark_long[r, c] - short_weight * dark_short[r, c]
+                            var_before = max(before + dark, 0.0) + read_variance[r, c]
+                            var_middle = max(middle + dark, 0.0) + read_variance[r, c]
+                            var_after = shot[r, c] + read_variance[r, c]
+                            variance[middle_bin, r, c] += _replacement_variance(
+                                var_before, var_after, var_middle,
+                                (pair - 2) // pairs_per_bin == middle_bin, b == middle_bin,
+                            )  # fmt: skip
                             cosmics[middle_bin, r, c] += 1
                             middle = neighbours
                     history[0, r, c] = middle

@@ -19,7 +19,12 @@ def fill_masked_along_columns(values: np.ndarray, variance: np.ndarray, masked: 
     linear interpolation between the nearest unmasked pixels of the same row.
 
     Along a row the AIRS spectrum and the FGS1 PSF wing vary smoothly, so a sum over pixels
-    keeps its expectation; the variance is interpolated with the same weights.
+    keeps its expectation. A filled pixel's variance is w_left^2 var_left + w_right^2
+    var_right, its own scatter, so it stays right as an optimal-extraction weight. Its
+    covariance with the two pixels it copies (w var each) has no place in a per-pixel
+    array: a plain sum over the filled pixel and its neighbours understates its variance by
+    2 (w_left var_left + w_right var_right), about one pixel's variance. Extraction gives
+    filled pixels zero weight in the PSF and optimal sums, where this would matter most.
     """
     n_cols = masked.shape[1]
     columns = np.arange(n_cols)
@@ -35,9 +40,12 @@ def fill_masked_along_columns(values: np.ndarray, variance: np.ndarray, masked: 
         right = np.where(good[right] < bad, left, right)  # beyond the last good pixel
         left = np.where(good[left] > bad, right, left)  # before the first good pixel
         span = (good[right] - good[left]).astype(float)
-        w_right = np.where(span > 0, (bad - good[left]) / np.where(span > 0, span, 1), 0.5)
+        # Past the first or last good pixel: a copy of it (left == right, all weight left).
+        w_right = np.where(span > 0, (bad - good[left]) / np.where(span > 0, span, 1), 0.0)
         w_left = 1.0 - w_right
-        for array in (values, variance):
-            array[:, row, bad] = (
-                w_left * array[:, row, good[left]] + w_right * array[:, row, good[right]]
-            )
+        values[:, row, bad] = (
+            w_left * values[:, row, good[left]] + w_right * values[:, row, good[right]]
+        )
+        variance[:, row, bad] = (
+            w_left**2 * variance[:, row, good[left]] + w_right**2 * variance[:, row, good[right]]
+        )

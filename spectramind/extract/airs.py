@@ -30,6 +30,20 @@ def edge_background(flux: np.ndarray, bad: np.ndarray, edge_rows: int) -> np.nda
     return np.array([np.median(frame[edges][keep]) for frame in flux])
 
 
+def median_background_variance(
+    total_weight: np.ndarray, sky_weight: np.ndarray, sky_variance: np.ndarray, n_sky: np.ndarray
+) -> np.ndarray:
+    """Variance that subtracting a median background adds to a weighted sum sum_i a_i x_i.
+
+    The median of ``n_sky`` pixels of mean variance ``sky_variance`` has variance
+    (pi / 2) sky_variance / n_sky and is common to every pixel, so it enters with
+    ``total_weight`` = sum_i a_i squared; it covaries with each of its own pixels by
+    sky_variance / n_sky, which enters with ``sky_weight`` = the a_i summed over them.
+    """
+    shared = np.pi / 2 * total_weight**2 - 2.0 * total_weight * sky_weight
+    return shared * sky_variance / n_sky
+
+
 def spatial_profile(clean: np.ndarray, bad: np.ndarray, smoothing_columns: int) -> np.ndarray:
     """(rows, columns) spatial profile: time-summed frame, median-smoothed over
     ``smoothing_columns`` along the dispersion direction, clipped at zero, normalised to unit
@@ -51,7 +65,8 @@ def optimal_extraction(
 
     Horne's weights P / V with V the model variance: the data's variance with its shot term
     replaced by the profile model's, so bright noise spikes do not down-weight themselves.
-    Bad (dead, hot) pixels get zero weight; the profile carries their flux.
+    Bad (dead, hot) pixels get zero weight; the profile carries their flux. The variance
+    is that of the weighted sum with the data's variance, plus the edge background's error.
     """
     background = edge_background(flux, bad, options.airs_edge_rows)
     clean = flux - background[:, None, None]
@@ -63,8 +78,26 @@ def optimal_extraction(
     weight = np.where(bad[None], 0.0, profile[None] / model_variance)
     norm = (weight * profile[None]).sum(axis=1)
     extracted = (weight * clean).sum(axis=1) / norm
+    extracted_variance = (weight**2 * variance).sum(axis=1) / norm**2 + _background_variance(
+        weight / norm[:, None], variance, bad, options.airs_edge_rows
+    )
     rows = np.arange(flux.shape[1], dtype=np.float64)
     white = np.clip(clean.sum(axis=2), 0.0, None)  # (time, rows)
     centre = (white * rows).sum(axis=1) / white.sum(axis=1)
     width = np.sqrt((white * (rows[None] - centre[:, None]) ** 2).sum(axis=1) / white.sum(axis=1))
-    return Spectrum(extracted, 1.0 / norm, centre, width, background)
+    return Spectrum(extracted, extracted_variance, centre, width, background)
+
+
+def _background_variance(
+    weight: np.ndarray, variance: np.ndarray, bad: np.ndarray, edge_rows: int
+) -> np.ndarray:
+    """(time, columns) variance from ``edge_background`` for normalised extraction weights
+    (time, rows, columns)."""
+    n_rows = variance.shape[1]
+    edges = np.zeros(bad.shape, dtype=bool)
+    edges[np.r_[0:edge_rows, n_rows - edge_rows : n_rows]] = True
+    sky = edges & ~bad
+    n_sky = sky.sum()
+    sky_variance = variance[:, sky].mean(axis=1)[:, None]
+    sky_weight = np.where(sky[None], weight, 0.0).sum(axis=1)
+    return median_background_variance(weight.sum(axis=1), sky_weight, sky_variance, n_sky)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spectramind.extract.airs import median_background_variance
 from spectramind.extract.options import ExtractionOptions, aperture_name
 
 
@@ -59,34 +60,62 @@ def photometry(
     """White light of FGS1 frames (time, 32, 32). ``bad``: (32, 32) pixels to trust less.
 
     ``options.fgs1_method`` "auto" picks the candidate with the lowest robust scatter.
+    Every candidate's variance includes the error of the median sky it subtracts.
     """
     cx, cy = centroids(flux, options.fgs1_centroid_half_width_px)
     yy, xx = np.mgrid[: flux.shape[1], : flux.shape[2]]
     radius = np.hypot(xx[None] - cx[:, None, None], yy[None] - cy[:, None, None])
-    sky = radius > options.fgs1_background_radius_px
-    background = np.array([np.median(f[s & ~bad]) for f, s in zip(flux, sky, strict=True)])
+    sky = (radius > options.fgs1_background_radius_px) & ~bad
+    background = np.array([np.median(f[s]) for f, s in zip(flux, sky, strict=True)])
     clean = flux - background[:, None, None]
+    n_sky = sky.sum(axis=(1, 2))
+    sky_error = (sky, (variance * sky).sum(axis=(1, 2)) / n_sky, n_sky)
     candidates: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for r in options.fgs1_aperture_radii_px:
-        inside = radius <= r
-        candidates[aperture_name(r)] = (
-            (clean * inside).sum(axis=(1, 2)),
-            (variance * inside).sum(axis=(1, 2)),
-        )
-    candidates["window"] = (clean.sum(axis=(1, 2)), variance.sum(axis=(1, 2)))
-    candidates["psf"] = _psf_weighted(clean, variance, bad)
+        inside = (radius <= r).astype(np.float64)
+        candidates[aperture_name(r)] = _weighted_sum(clean, variance, inside, sky_error)
+    candidates["window"] = _weighted_sum(clean, variance, np.ones_like(clean), sky_error)
+    psf_weight = _psf_weights(clean, flux, variance, background, bad)
+    candidates["psf"] = _weighted_sum(clean, variance, psf_weight, sky_error)
     scatter = {name: robust_scatter(f) for name, (f, _) in candidates.items()}
     chosen = min(scatter, key=scatter.get) if options.fgs1_method == "auto" else options.fgs1_method
     total, total_variance = candidates[chosen]
     return Photometry(chosen, total, total_variance, cx, cy, background, scatter)
 
 
-def _psf_weighted(
-    clean: np.ndarray, variance: np.ndarray, bad: np.ndarray
+def _weighted_sum(
+    clean: np.ndarray, variance: np.ndarray, weight: np.ndarray, sky_error: tuple
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Optimal weighting with the time-averaged PSF: sum(P D / V) / sum(P^2 / V)."""
+    """Per-frame sum(weight * clean) and its variance: the pixels' own, plus the median
+    sky's. ``sky_error``: the sky pixels (time, 32, 32), their mean variance and count."""
+    sky, sky_variance, n_sky = sky_error
+    total = (weight * clean).sum(axis=(1, 2))
+    own = (weight**2 * variance).sum(axis=(1, 2))
+    sky_weight = (weight * sky).sum(axis=(1, 2))
+    shared = median_background_variance(weight.sum(axis=(1, 2)), sky_weight, sky_variance, n_sky)
+    return total, own + shared
+
+
+def _psf_weights(
+    clean: np.ndarray,
+    flux: np.ndarray,
+    variance: np.ndarray,
+    background: np.ndarray,
+    bad: np.ndarray,
+) -> np.ndarray:
+    """Optimal weights P / V / sum(P^2 / V) with the time-averaged PSF P, so the weighted
+    sum estimates the star's flux.
+
+    V is a model variance, as in AIRS: shot noise of the PSF model and the sky plus the
+    data variance's non-shot part. Weighting by the data's own variance would favour pixels
+    that fluctuated low, biasing the flux low and its variance too.
+    """
     psf = np.clip(clean.mean(axis=0), 0.0, None)
     psf /= psf.sum()
-    weight = np.where(bad, 0.0, psf / np.maximum(variance, 1e-9))
-    norm = (weight * psf).sum(axis=(1, 2))
-    return (weight * clean).sum(axis=(1, 2)) / norm, 1.0 / norm
+    box = clean.sum(axis=(1, 2))[:, None, None]
+    read_like = np.clip(variance - np.clip(flux, 0.0, None), 0.0, None)
+    shot = np.clip(psf[None] * box + background[:, None, None], 0.0, None)
+    model_variance = np.maximum(shot + read_like, 1e-9)
+    weight = np.where(bad[None], 0.0, psf[None] / model_variance)
+    norm = (weight * psf[None]).sum(axis=(1, 2))
+    return weight / norm[:, None, None]
