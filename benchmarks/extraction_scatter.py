@@ -33,7 +33,7 @@ def main() -> None:
     for path in sorted((args.results / "lightcurves").glob("*/*.nc")):
         truth = params.loc[int(path.stem)]
         with xr.open_dataset(path) as lc:
-            time = lc["time"].values[0]
+            time = lc["airs_time"].values[0]
             t14 = transit_duration_h(truth.P, truth.sma, truth.inclination, truth.base_depth)
             keep = np.abs(time - truth.visit0_t0_h) > t14 / 2 + MARGIN_H
             flux, variance = lc["flux"].values[0], lc["variance"].values[0]

@@ -34,3 +34,61 @@ rule public_baseline:
         "../envs/fit.yaml"
     script:
         "../scripts/public_baseline.py"
+
+
+rule limb_darkening_samples:
+    input:
+        lightcurves="results/lightcurves/train/{planet_id}.nc",
+        stars=top_level("train_star_info.csv"),
+        labels=top_level("train.csv"),
+    output:
+        samples="results/limb_darkening/train/{planet_id}.csv",
+        manifest="results/manifests/limb_darkening_samples/{planet_id}.json",
+    log:
+        "results/logs/limb_darkening_samples/{planet_id}.log",
+    benchmark:
+        "results/benchmarks/limb_darkening_samples/{planet_id}.tsv"
+    conda:
+        "../envs/fit.yaml"
+    resources:
+        mem_mb=per_attempt(1000),
+        runtime=10,
+    params:
+        options=config["fit"],
+    script:
+        "../scripts/limb_darkening_samples.py"
+
+
+rule limb_darkening_prior:
+    input:
+        samples=lambda wildcards: planets_of(
+            "train", "results/limb_darkening/{split}/{planet_id}.csv"
+        ),
+    output:
+        prior=f"{BUILT_ARTIFACTS}/limb_darkening_prior.json",
+        manifest="results/manifests/limb_darkening_prior.json",
+    log:
+        "results/logs/limb_darkening_prior.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    script:
+        "../scripts/limb_darkening_prior.py"
+
+
+rule spectral_prior:
+    input:
+        labels=top_level("train.csv"),
+        wavelengths=top_level("wavelengths.csv"),
+    output:
+        prior=f"{BUILT_ARTIFACTS}/spectral_prior.json",
+        manifest="results/manifests/spectral_prior.json",
+    log:
+        "results/logs/spectral_prior.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    params:
+        components=config["fit"]["spectral_prior_components"],
+    script:
+        "../scripts/spectral_prior.py"

@@ -177,6 +177,15 @@ def artifact(name):
     return resolve
 
 
+def fit_priors(wildcards):
+    """The learned priors (artifacts) the fit options switch on, by input name."""
+    return {
+        name: artifact(f"{name}.json")(wildcards)
+        for name in ("limb_darkening_prior", "spectral_prior")
+        if config["fit"][name]
+    }
+
+
 def simulate_planet_runtime(wildcards, attempt):
     """Minutes for one simulated planet: ~1.5 min per visit at full size, less when sparser."""
     return attempt * max(2, int(3 * 2 / config["simulation"]["cadence"]) + 2)

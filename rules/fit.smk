@@ -3,6 +3,7 @@
 
 rule fit:
     input:
+        unpack(fit_priors),
         lightcurves="results/lightcurves/{split}/{planet_id}.nc",
         stars=top_level("{split}_star_info.csv"),
     output:

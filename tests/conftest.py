@@ -1,6 +1,15 @@
 """Shared fixtures: one small simulated raw root per test session."""
 
+# ruff: noqa: E402 (BLAS threads are set before numpy is imported)
+
 from __future__ import annotations
+
+import os
+
+# One BLAS thread, as the workflow's jobs use (rules/common.smk): threaded BLAS on small
+# matrices is many times slower on a busy machine. Set before anything imports numpy.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 from pathlib import Path
 

@@ -94,7 +94,7 @@ def test_transit_dip_matches_the_simulated_flux(extracted):
     for visit in range(2):
         scene = visit_scene(config, planet, visit, "AIRS-CH0")
         truth = scene.stellar[: lc.sizes["time"], AIRS_SCIENCE_COLUMNS][:, ::-1]
-        time = lc["time"].values[visit]
+        time = lc["airs_time"].values[visit]
         offset = np.abs(time - planet.visits[visit].t0_h)
         out, mid = offset > t14 / 2 + 0.25, offset < t14 / 4
         for channels in groups:
@@ -115,7 +115,7 @@ def test_scatter_is_the_propagated_noise(extracted):
     t14 = transit_duration_h(planet.P, planet.sma, planet.inclination, planet.base_depth)
     channel_ratios, white_ratios = [], []
     for visit in range(2):
-        time = lc["time"].values[visit]
+        time = lc["airs_time"].values[visit]
         keep = np.abs(time - planet.visits[visit].t0_h) > t14 / 2 + 0.25
         regressors = [lc["airs_trace_row"].values[visit], lc["airs_trace_width"].values[visit]]
         dof = np.sqrt((keep.sum() - 8) / keep.sum())

@@ -105,45 +105,54 @@ def test_depths_recover_the_truth_near_the_noise_floor(fitted):
 
 
 def test_sigmas_are_honest(fitted):
-    """Pulls (depth - truth) / sigma over 5 x 283 depths: measured std 0.94, 97 % within
-    2 sigma; no sigma below the Cramer-Rao floor (measured sigma / floor >= 1.18)."""
+    """Pulls (depth - truth) / sigma over 5 x 283 depths: measured std 0.97, 96 % within
+    2 sigma. No sigma far below the floor: the simulator's depth-only floor bounds the dip
+    height, which limb darkening makes 1.04-1.2 times (Rp/Rs)^2, so an honest sigma of
+    (Rp/Rs)^2 may sit a little under it (measured sigma / floor >= 0.93, median 0.95)."""
     pulls = np.concatenate([p.pull for p in fitted])
     assert 0.8 < pulls.std() < 1.15
     assert 0.93 < np.mean(np.abs(pulls) < 2) < 0.99
     for p in fitted:
-        assert (p.fit["sigma"].values >= p.floor).all(), p.planet.planet_id
+        assert (p.fit["sigma"].values >= 0.85 * p.floor).all(), p.planet.planet_id
 
 
-def _slope_pull(wavelength: np.ndarray, error: np.ndarray, sigma: np.ndarray) -> float:
-    """Weighted least-squares slope of error against wavelength, over its own sigma."""
-    weight = sigma**-2
-    centred = wavelength - np.sum(weight * wavelength) / np.sum(weight)
-    leverage = np.sum(weight * centred**2)
-    return float(np.sum(weight * centred * error) / np.sqrt(leverage))
+def _covariance(fit: xr.Dataset) -> np.ndarray:
+    """The fit's covariance of the 283 depths: per channel + low-rank shared part."""
+    factor = fit["fit_covariance_factor"].values
+    return np.diag(fit["fit_variance"].values) + factor @ factor.T
+
+
+def _pull_of(weights: np.ndarray, error: np.ndarray, covariance: np.ndarray) -> float:
+    """A linear statistic of the errors over its standard deviation under the covariance."""
+    return float(weights @ error / np.sqrt(weights @ covariance @ weights))
 
 
 def test_no_bias_in_the_depth_level_or_the_spectral_shape(fitted):
-    """Unbiased depths with honest sigmas make each statistic below ~N(0, 1) (limits ~3
-    sigma of their spread over 5 planets):
+    """Unbiased depths with an honest covariance make each statistic below ~N(0, 1) (limits
+    ~3 sigma of their spread over 5 planets). The depths' errors are correlated (common
+    geometry, shared chromatic drift), so each statistic is judged by the fit's covariance.
     level: mean of all AIRS pulls (measured -0.09; u2 = 0 in the channel fits gave +0.26);
-    slope: per planet, the trend of the AIRS errors with wavelength over its sigma, rms over
-    the planets (measured 1.4; one u1 for every channel instead of the fitted chromatic one
-    gave 2.6, two planets at -3.2 and -4.1);
-    shape: per planet, mean error removed, AIRS errors averaged in 6 wavelength groups over
-    their sigmas, rms over the 30 groups (measured 1.05);
+    slope: per planet, the inverse-variance weighted trend of the AIRS errors with wavelength,
+    rms over the planets (measured 1.4; one u1 for every channel instead of the fitted
+    chromatic one gave 2.6, two planets at -3.2 and -4.1);
+    shape: per planet, AIRS errors averaged in 6 wavelength groups minus their overall
+    mean, rms over the 30 groups (measured 1.05);
     FGS1: rms of the five pulls (measured 0.6)."""
     airs_pulls = np.concatenate([p.pull[1:] for p in fitted])
     assert abs(airs_pulls.mean()) < 0.2
     slopes, group_pulls = [], []
     for p in fitted:
+        covariance = _covariance(p.fit)[1:, 1:]
         wavelength, sigma = p.fit["wavelength"].values[1:], p.fit["sigma"].values[1:]
-        slopes.append(_slope_pull(wavelength, p.error[1:], sigma))
-        error = p.error[1:] - p.error[1:].mean()
+        weight = sigma**-2
+        centred = wavelength - np.sum(weight * wavelength) / np.sum(weight)
+        slopes.append(_pull_of(weight * centred, p.error[1:], covariance))
         for group in np.array_split(np.arange(282), 6):
-            group_sigma = np.sqrt(np.sum(sigma[group] ** 2)) / len(group)
-            group_pulls.append(error[group].mean() / group_sigma)
+            weights = -np.full(282, 1 / 282)
+            weights[group] += 1 / len(group)
+            group_pulls.append(_pull_of(weights, p.error[1:], covariance))
     assert _rms(np.array(slopes)) < 2, slopes
-    assert _rms(np.array(group_pulls)) < 1.5
+    assert _rms(np.array(group_pulls)) < 1.5, group_pulls
     fgs1_pulls = np.array([p.pull[0] for p in fitted])
     assert _rms(fgs1_pulls) < 2, fgs1_pulls
 
@@ -153,7 +162,7 @@ def test_geometry_moves_from_the_catalogue_to_the_truth(fitted):
     a/Rs closer to the truth than star_info's: median over the planets of |fit - true| /
     |catalogue - true| measured 0.28 (a prior 50 times tighter gave 0.97)."""
     for p in fitted:
-        time = p.lightcurves["time"].values[0]
+        time = p.lightcurves["airs_time"].values[0]
         half_bin_h = np.diff(time).mean() / 2
         t0 = np.array(json.loads(p.fit.attrs["t0_h"]))
         true_t0 = np.array([visit.t0_h for visit in p.planet.visits])
@@ -178,7 +187,7 @@ def test_public_baseline_measures_the_mid_transit_dip(fitted):
         scene = visit_scene(p.config, planet, 0, "AIRS-CH0")
         rate = scene.base_rate[AIRS_SCIENCE_COLUMNS]
         white = scene.light_curve[: lc.sizes["time"], AIRS_SCIENCE_COLUMNS] @ rate / rate.sum()
-        time = lc["time"].values[0]
+        time = lc["airs_time"].values[0]
         t14 = transit_duration_h(planet.P, planet.sma, planet.inclination, planet.base_depth)
         middle = np.abs(time - planet.visits[0].t0_h) < t14 / 4
         flux = lc["flux"].values[0, :, 1:].sum(axis=1)
@@ -200,7 +209,7 @@ def test_partial_transit_is_found():
     row = 15.5 + rng.normal(0, 0.1, len(time))
     flux = curve * drift * (1 + 2e-4 * (row - 15.5)) + rng.normal(0, noise, len(time))
     visit = VisitCurves(
-        time_h=time,
+        time_h={"AIRS-CH0": time},
         flux={"AIRS-CH0": flux},
         sigma={"AIRS-CH0": np.full(len(time), noise)},
         regressors={"AIRS-CH0": [row]},

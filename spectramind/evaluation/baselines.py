@@ -37,7 +37,7 @@ def white_light_depth(lightcurves: xr.Dataset) -> float:
     ingress and egress at the steepest fall and rise of the smoothed curve, a cubic
     baseline through the bins outside them, depth = 1 - median of flux / baseline over the
     middle half of the transit."""
-    time = lightcurves["time"].values[0]
+    time = lightcurves["airs_time"].values[0]
     flux = lightcurves["flux"].values[0, :, 1:].sum(axis=1)
     flux = flux / np.median(flux)
     slope = np.gradient(uniform_filter1d(flux, SMOOTHING_BINS, mode="nearest"))

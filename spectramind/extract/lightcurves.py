@@ -45,7 +45,8 @@ def extract_visit(fgs1: xr.Dataset, airs: xr.Dataset, options: ExtractionOptions
         options,
     )
     return {
-        "time": 0.5 * (fgs1["time"].values[:n_time] + airs["time"].values[:n_time]),
+        "fgs1_time": fgs1["time"].values[:n_time],
+        "airs_time": airs["time"].values[:n_time],
         "flux": np.column_stack([phot.flux, spec.flux]),
         "variance": np.column_stack([phot.variance, spec.variance]),
         "fgs1_centroid_x": phot.centroid_x,
@@ -69,7 +70,8 @@ def extract_planet(
     """Light-curve Dataset (visit, time, channel) from the calibrated files of every visit.
 
     Files are given in visit order. Channel 0 is FGS1, channels 1..282 AIRS by ascending
-    wavelength; the ``wavelength`` coordinate is the 283 target wavelengths.
+    wavelength; the ``wavelength`` coordinate is the 283 target wavelengths. ``fgs1_time``
+    and ``airs_time`` are each instrument's bin centres (h since the visit start).
     """
     if len(fgs1_files) != len(airs_files) or not fgs1_files:
         raise ValueError("need one FGS1 and one AIRS-CH0 calibrated file per visit")
@@ -80,7 +82,7 @@ def extract_planet(
             if not np.allclose(airs["wavelength"].values, wavelengths[1:], rtol=0, atol=1e-9):
                 raise RawDataError(airs_path, "AIRS wavelengths differ from wavelengths.csv")
             visits.append(extract_visit(fgs1.load(), airs.load(), options))
-    lengths = {len(v["time"]) for v in visits}
+    lengths = {len(v["airs_time"]) for v in visits}
     if len(lengths) != 1:
         raise ValueError(f"visits have different numbers of time bins: {sorted(lengths)}")
     data_vars = {
@@ -88,9 +90,14 @@ def extract_planet(
                  {"units": "e-", "long_name": "extracted flux per time bin"}),
         "variance": (("visit", "time", "channel"), np.stack([v["variance"] for v in visits]),
                      {"units": "e-2"}),
-        "time": (("visit", "time"), np.stack([v["time"] for v in visits]),
-                 {"units": "h", "long_name": "bin centre since visit start"}),
     }  # fmt: skip
+    # The instruments' bins are not simultaneous (different exposure times): each has its own.
+    for instrument, name in (("FGS1", "fgs1_time"), ("AIRS-CH0", "airs_time")):
+        data_vars[name] = (
+            ("visit", "time"),
+            np.stack([v[name] for v in visits]),
+            {"units": "h", "long_name": f"{instrument} bin centre since visit start"},
+        )
     for name, (units, long_name) in REGRESSORS.items():
         data_vars[name] = (
             ("visit", "time"),

@@ -12,6 +12,9 @@ from spectramind.io.layout import INSTRUMENTS
 LIMITS = {
     "drift_degree": (0, 5),
     "chromatic_drift_degree": (0, 5),
+    "chromatic_wavelength_degree": (0, 5),
+    "limb_darkening_wavelength_degree": (0, 3),
+    "spectral_prior_components": (1, 50),
     "ramp_timescale_h": (0.01, 5.0),
     "t0_grid_step_h": (0.001, 0.5),
     "prior_sma_fraction": (0.001, 1.0),
@@ -36,12 +39,16 @@ class FitOptions(ConfigBlock):
     """Systematics model, priors and search settings of the white-light and per-channel fits.
 
     regressors: per instrument, the extracted jitter regressors whose quadratic surface
-    multiplies the transit. drift_degree: polynomial in time of the baseline;
-    chromatic_drift_degree: the polynomial each AIRS channel fits on top of the white
-    light's baseline. ramp_timescale_h: e-folding time of the settling ramp. The white light
-    searches t0 on a t0_grid_step_h grid and has Gaussian priors on a/Rs (fraction of the
-    catalogue value) and inclination (deg) from star_info. u1 is fitted on
-    limb_darkening_groups groups of AIRS channels. max_depth bounds every depth;
+    multiplies the transit. drift_degree: polynomial in time of the baseline. The AIRS
+    channels share a chromatic drift on top of the white light's baseline, a Chebyshev
+    surface in time and wavelength whose degrees the BIC picks up to chromatic_drift_degree
+    and chromatic_wavelength_degree. ramp_timescale_h: e-folding time of the settling ramp.
+    The white light searches t0 on a t0_grid_step_h grid and has Gaussian priors on a/Rs
+    (fraction of the catalogue value) and inclination (deg) from star_info. (u1, u2) are
+    fitted on limb_darkening_groups groups of AIRS channels and smoothed by a polynomial of
+    limb_darkening_wavelength_degree in wavelength. limb_darkening_prior and spectral_prior
+    switch on the priors learned from the training planets (artifacts); the spectral prior
+    keeps spectral_prior_components principal components. max_depth bounds every depth;
     red_noise_max_bins is the largest bin of the red-noise (beta) estimate (1: no beta).
     """
 
@@ -50,17 +57,25 @@ class FitOptions(ConfigBlock):
     regressors: dict[str, tuple[str, ...]] = field(default_factory=_default_regressors)
     drift_degree: int = 2
     chromatic_drift_degree: int = 2
+    chromatic_wavelength_degree: int = 2
     ramp_timescale_h: float = 0.5
     t0_grid_step_h: float = 0.02
     prior_sma_fraction: float = 0.05
     prior_inclination_deg: float = 0.5
     start_limb_darkening: tuple[float, float] = (0.3, 0.15)
     limb_darkening_groups: int = 12
+    limb_darkening_wavelength_degree: int = 1
+    limb_darkening_prior: bool = True
+    spectral_prior: bool = True
+    spectral_prior_components: int = 6
     max_depth: float = 0.1
     red_noise_max_bins: int = 16
 
     def __post_init__(self) -> None:
         check_limits(self, LIMITS, "fit")
+        for name in ("limb_darkening_prior", "spectral_prior"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"fit.{name} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.regressors, dict) or set(self.regressors) != set(INSTRUMENTS):
             raise ValueError(f"fit.regressors needs FGS1 and AIRS-CH0 lists, got {self.regressors}")
         for instrument, names in self.regressors.items():

@@ -1,5 +1,5 @@
 """Transit timing and geometry from the white light: window search, then a joint fit of the
-FGS1 and AIRS white light curves of every visit."""
+FGS1 and AIRS white light curves of every visit, each on its own time axis."""
 
 from __future__ import annotations
 
@@ -10,25 +10,43 @@ from scipy.optimize import least_squares
 
 from spectramind.fit.model import Geometry, TransitCurve, projected_residuals, systematics_design
 from spectramind.fit.options import LIMB_DARKENING_BOUNDS, FitOptions
+from spectramind.fit.spectrum import red_noise_beta
+
+INSTRUMENTS = ("FGS1", "AIRS-CH0")
 
 
 @dataclass
 class VisitCurves:
-    """One visit's white light (time), per instrument, normalised, with its regressors."""
+    """One visit's white light per instrument: bin times (h), normalised flux and sigma, and
+    the jitter regressors of its systematics model."""
 
-    time_h: np.ndarray
+    time_h: dict[str, np.ndarray]
     flux: dict[str, np.ndarray]
     sigma: dict[str, np.ndarray]
     regressors: dict[str, list[np.ndarray]]
 
 
 @dataclass
+class LimbDarkeningGuess:
+    """Gaussian prior on an instrument's white-light (u1, u2): means and sigmas."""
+
+    mean: tuple[float, float]
+    sigma: tuple[float, float]
+
+
+@dataclass
 class WhiteLightFit:
+    """Joint white-light result. ``depth_covariance`` is the 2x2 (FGS1, AIRS) covariance
+    with geometry and limb darkening marginalised; ``depth_conditional_variance`` the part
+    each depth would have with them known (its own photon noise): the difference is the
+    error every channel of an instrument shares."""
+
     geometry: Geometry
     depth: dict[str, float]
-    depth_sigma: dict[str, float]
     limb_darkening: dict[str, tuple[float, float]]
-    cost: float
+    depth_covariance: np.ndarray
+    depth_conditional_variance: np.ndarray
+    noise_inflation: dict[str, float]
 
 
 def find_transit(
@@ -41,8 +59,9 @@ def find_transit(
     """Mid-time (h) of the transit in a visit: the t0 whose catalogue-shaped transit, with a
     free depth and the full systematics baseline, best fits the AIRS white light. Works for
     partial transits (batman models them) and under drifts (the baseline absorbs them)."""
-    time, flux, sigma = visit.time_h, visit.flux["AIRS-CH0"], visit.sigma["AIRS-CH0"]
-    design = systematics_design(time, visit.regressors["AIRS-CH0"], options)
+    ins = "AIRS-CH0"
+    time, flux, sigma = visit.time_h[ins], visit.flux[ins], visit.sigma[ins]
+    design = systematics_design(time, visit.regressors[ins], options)
     best, best_t0 = np.inf, float(np.median(time))
     for t0 in np.arange(time[0], time[-1], options.t0_grid_step_h):
         curve = TransitCurve(time, t0, Geometry(np.array([t0]), sma, inclination, period_d))
@@ -60,73 +79,110 @@ def find_transit(
     return best_t0
 
 
+def _noise_inflation(residuals: list[np.ndarray], n_params: int, max_bins: int) -> float:
+    """sqrt(reduced chi2, if > 1) x red-noise beta of one instrument's whitened residuals."""
+    chi2 = sum(float(np.sum(r**2)) for r in residuals)
+    n_points = sum(len(r) for r in residuals)
+    reduced = chi2 / max(n_points - n_params, 1)
+    beta = np.sqrt(np.mean([red_noise_beta(r, max_bins) ** 2 for r in residuals]))
+    return float(np.sqrt(max(reduced, 1.0)) * beta)
+
+
 def fit_white_light(
     visits: list[VisitCurves],
-    sma: float,
-    inclination: float,
-    period_d: float,
+    star: tuple[float, float, float],
     options: FitOptions,
+    limb_darkening_prior: dict[str, LimbDarkeningGuess] | None = None,
 ) -> WhiteLightFit:
     """Joint least-squares fit of both instruments' white light over all visits.
 
-    Free: t0 per visit, a/Rs and inclination (Gaussian priors from star_info), and per
-    instrument the depth and quadratic limb darkening; the systematics of each visit and
-    instrument are solved linearly inside every step.
+    ``star``: catalogue a/Rs, inclination (deg) and period (d), the start and Gaussian prior
+    of the geometry. Free: t0 per visit, a/Rs and inclination, and per instrument the depth
+    and quadratic limb darkening (with ``limb_darkening_prior`` if given); the systematics of
+    each visit and instrument are solved linearly inside every step.
     """
+    sma, inclination, period_d = star
     t0 = np.array([find_transit(v, sma, inclination, period_d, options) for v in visits])
-    instruments = ("FGS1", "AIRS-CH0")
     designs = [
-        {ins: systematics_design(v.time_h, v.regressors[ins], options) for ins in instruments}
+        {ins: systematics_design(v.time_h[ins], v.regressors[ins], options) for ins in INSTRUMENTS}
         for v in visits
     ]
     n_visits = len(visits)
-    depth0 = 0.015
+    first_depth = n_visits + 2
 
     def unpack(p: np.ndarray) -> tuple[Geometry, dict[str, np.ndarray]]:
         geometry = Geometry(p[:n_visits], p[n_visits], p[n_visits + 1], period_d)
-        rest = p[n_visits + 2 :].reshape(len(instruments), 3)
-        return geometry, {ins: rest[k] for k, ins in enumerate(instruments)}
+        rest = p[first_depth:].reshape(len(INSTRUMENTS), 3)
+        return geometry, {ins: rest[k] for k, ins in enumerate(INSTRUMENTS)}
 
-    def residuals(p: np.ndarray) -> np.ndarray:
+    def data_residuals(p: np.ndarray) -> dict[str, list[np.ndarray]]:
         geometry, per_instrument = unpack(p)
-        out = []
+        out: dict[str, list[np.ndarray]] = {ins: [] for ins in INSTRUMENTS}
         for v, visit in enumerate(visits):
-            for ins in instruments:
-                depth, u1, u2 = per_instrument[ins]
-                curve = TransitCurve(visit.time_h, geometry.t0_h[v], geometry)
-                transit = curve.flux(depth, u1, u2)
-                out.append(
+            for ins in INSTRUMENTS:
+                curve = TransitCurve(visit.time_h[ins], geometry.t0_h[v], geometry)
+                transit = curve.flux(*per_instrument[ins])
+                out[ins].append(
                     projected_residuals(visit.flux[ins], visit.sigma[ins], transit, designs[v][ins])
                 )
-        out.append(np.array([(geometry.sma - sma) / (options.prior_sma_fraction * sma)]))
-        out.append(np.array([(geometry.inclination - inclination) / options.prior_inclination_deg]))
-        return np.concatenate(out)
+        return out
 
-    u_start = options.start_limb_darkening
+    def prior_residuals(p: np.ndarray) -> list[float]:
+        geometry, per_instrument = unpack(p)
+        out = [
+            (geometry.sma - sma) / (options.prior_sma_fraction * sma),
+            (geometry.inclination - inclination) / options.prior_inclination_deg,
+        ]
+        for ins, guess in (limb_darkening_prior or {}).items():
+            u = per_instrument[ins][1:]
+            out += [(u[k] - guess.mean[k]) / guess.sigma[k] for k in range(2)]
+        return out
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        per_instrument = data_residuals(p)
+        return np.concatenate([*per_instrument["FGS1"], *per_instrument["AIRS-CH0"],
+                               prior_residuals(p)])  # fmt: skip
+
+    u_start = {ins: options.start_limb_darkening for ins in INSTRUMENTS}
+    for ins, guess in (limb_darkening_prior or {}).items():
+        u_start[ins] = tuple(
+            float(np.clip(m, low + 1e-3, high - 1e-3))
+            for m, (low, high) in zip(guess.mean, LIMB_DARKENING_BOUNDS, strict=True)
+        )
     start = np.concatenate(
-        [t0, [sma, min(inclination, 89.9)], [depth0, *u_start] * len(instruments)]
+        [t0, [sma, min(inclination, 89.9)], *[[0.015, *u_start[ins]] for ins in INSTRUMENTS]]
     )
     (u1_low, u1_high), (u2_low, u2_high) = LIMB_DARKENING_BOUNDS
-    lower = np.concatenate([t0 - 0.5, [sma * 0.5, 80.0], [1e-4, u1_low, u2_low] * len(instruments)])
-    upper = np.concatenate(
-        [t0 + 0.5, [sma * 1.5, 90.0], [options.max_depth, u1_high, u2_high] * len(instruments)]
-    )
+    lower = np.concatenate([t0 - 0.5, [sma * 0.5, 80.0], [1e-4, u1_low, u2_low] * 2])
+    upper = np.concatenate([t0 + 0.5, [sma * 1.5, 90.0], [options.max_depth, u1_high, u2_high] * 2])
     fit = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac")
     geometry, per_instrument = unpack(fit.x)
-    # Covariance from the Jacobian, scaled by the reduced chi2 when the fit is worse than
-    # the noise says: the depths' sigmas then carry the geometry and limb-darkening errors.
-    n_linear = sum(d.shape[1] for visit in designs for d in visit.values())
-    dof = max(len(fit.fun) - len(fit.x) - n_linear, 1)
-    covariance = np.linalg.pinv(fit.jac.T @ fit.jac) * max(2 * fit.cost / dof, 1.0)
-    first_depth = n_visits + 2
-    depth_sigma = {
-        ins: float(np.sqrt(covariance[first_depth + 3 * k, first_depth + 3 * k]))
-        for k, ins in enumerate(instruments)
+
+    # Covariance from the Jacobian, each instrument's rows scaled by its noise inflation
+    # (reduced chi2 and red noise), so the depths' errors carry what the model misses.
+    final = data_residuals(fit.x)
+    inflation = {
+        ins: _noise_inflation(
+            final[ins], 3 + sum(d[ins].shape[1] for d in designs), options.red_noise_max_bins
+        )
+        for ins in INSTRUMENTS
     }
+    n_rows = {ins: sum(len(r) for r in final[ins]) for ins in INSTRUMENTS}
+    row_scale = np.concatenate(
+        [np.full(n_rows[ins], 1.0 / inflation[ins]) for ins in INSTRUMENTS]
+        + [np.ones(len(fit.fun) - sum(n_rows.values()))]
+    )
+    jac = fit.jac * row_scale[:, None]
+    information = jac.T @ jac
+    covariance = np.linalg.pinv(information)
+    depth_index = [first_depth + 3 * k for k in range(len(INSTRUMENTS))]
+    depth_covariance = covariance[np.ix_(depth_index, depth_index)]
+    conditional = 1.0 / np.maximum(np.diag(information)[depth_index], 1e-300)
     return WhiteLightFit(
         geometry=geometry,
         depth={ins: float(v[0]) for ins, v in per_instrument.items()},
-        depth_sigma=depth_sigma,
         limb_darkening={ins: (float(v[1]), float(v[2])) for ins, v in per_instrument.items()},
-        cost=float(fit.cost),
+        depth_covariance=depth_covariance,
+        depth_conditional_variance=np.minimum(conditional, np.diag(depth_covariance)),
+        noise_inflation=inflation,
     )

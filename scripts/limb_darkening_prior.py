@@ -1,0 +1,11 @@
+"""Snakemake adapter: the limb-darkening prior from every training planet's samples."""
+
+import pandas as pd
+
+from spectramind.core.atomic import write_json_atomic
+from spectramind.core.jobs import rule_job
+from spectramind.fit.training import learn_limb_darkening
+
+with rule_job(snakemake):
+    samples = pd.concat([pd.read_csv(path) for path in snakemake.input.samples])
+    write_json_atomic(snakemake.output.prior, learn_limb_darkening(samples).to_dict())

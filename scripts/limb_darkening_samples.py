@@ -1,0 +1,20 @@
+"""Snakemake adapter: (u1, u2) of one training planet with its depths fixed to the truth."""
+
+from pathlib import Path
+
+import xarray as xr
+
+from spectramind.core.atomic import write_csv_atomic
+from spectramind.core.jobs import rule_job
+from spectramind.fit import FitOptions
+from spectramind.fit.training import limb_darkening_samples
+from spectramind.io import read_labels, read_star_info
+
+with rule_job(snakemake):
+    planet_id = int(snakemake.wildcards.planet_id)
+    star = read_star_info(Path(snakemake.input.stars).parent, "train").loc[planet_id]
+    truth = read_labels(snakemake.input.labels).loc[planet_id].to_numpy()
+    options = FitOptions.from_config(snakemake.params.options)
+    with xr.open_dataset(snakemake.input.lightcurves) as lightcurves:
+        samples = limb_darkening_samples(lightcurves.load(), star, truth, options)
+    write_csv_atomic(snakemake.output.samples, samples)

@@ -1,0 +1,14 @@
+"""Snakemake adapter: the spectral prior (mean shape, components, GP) from the train labels."""
+
+from pathlib import Path
+
+from spectramind.core.atomic import write_json_atomic
+from spectramind.core.jobs import rule_job
+from spectramind.fit.training import learn_spectrum
+from spectramind.io import read_labels, read_wavelengths
+
+with rule_job(snakemake):
+    labels = read_labels(snakemake.input.labels)
+    wavelength = read_wavelengths(Path(snakemake.input.wavelengths).parent)
+    prior = learn_spectrum(labels, wavelength, snakemake.params.components)
+    write_json_atomic(snakemake.output.prior, prior.to_dict())

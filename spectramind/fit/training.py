@@ -1,0 +1,89 @@
+"""What the physics fit learns from the training planets, whose true spectra are known:
+the limb-darkening prior (from their light curves with the depths fixed to the truth) and
+the spectral prior (from their labels)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from spectramind.fit.limb_darkening import (
+    GroupCurves,
+    LimbDarkeningPrior,
+    fit_group,
+    learn_limb_darkening_prior,
+)
+from spectramind.fit.model import TransitCurve, systematics_design
+from spectramind.fit.options import FitOptions
+from spectramind.fit.planet import airs_channels, channel_limb_darkening, visit_curves
+from spectramind.fit.spectral_prior import SpectralPrior, learn_spectral_prior
+from spectramind.fit.white_light import fit_white_light
+
+SAMPLE_COLUMNS = ["wavelength", "Ts", "u1", "u2", "u1_sigma", "u2_sigma"]
+
+
+def limb_darkening_samples(
+    lightcurves: xr.Dataset,
+    star: Mapping[str, float],
+    true_depth: np.ndarray,
+    options: FitOptions,
+) -> pd.DataFrame:
+    """(u1, u2) with sigmas of one training planet: FGS1's white light and each AIRS group,
+    fitted with the geometry from the white light and the depth fixed to the truth."""
+    visits = [
+        visit_curves(lightcurves, v, options.regressors) for v in range(lightcurves.sizes["visit"])
+    ]
+    white = fit_white_light(
+        visits, (float(star["sma"]), float(star["i"]), float(star["P"])), options
+    )
+    channels = airs_channels(lightcurves, visits, white, options)
+    start = (white.depth["AIRS-CH0"], *white.limb_darkening["AIRS-CH0"])
+    centres, values, covariances = channel_limb_darkening(
+        channels, true_depth[1:], None, None, start, options
+    )
+    fgs1 = "FGS1"
+    fgs1_data = GroupCurves(
+        [v.flux[fgs1] for v in visits],
+        [v.sigma[fgs1] for v in visits],
+        [systematics_design(v.time_h[fgs1], v.regressors[fgs1], options) for v in visits],
+    )
+    curves = [
+        TransitCurve(v.time_h[fgs1], white.geometry.t0_h[k], white.geometry)
+        for k, v in enumerate(visits)
+    ]
+    fgs1_start = (float(true_depth[0]), *white.limb_darkening[fgs1])
+    u, u_covariance = fit_group(fgs1_data, curves, float(true_depth[0]), fgs1_start, None, options)
+    sigmas = np.sqrt(
+        np.diagonal(np.concatenate([u_covariance[None], covariances]), axis1=1, axis2=2)
+    )
+    rows = np.column_stack(
+        [
+            np.r_[lightcurves["wavelength"].values[0], centres],
+            np.full(len(centres) + 1, float(star["Ts"])),
+            np.vstack([u, values]),
+            sigmas,
+        ]
+    )
+    return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+
+
+def learn_limb_darkening(samples: pd.DataFrame) -> LimbDarkeningPrior:
+    """The prior from every training planet's samples (``limb_darkening_samples``)."""
+    return learn_limb_darkening_prior(
+        samples["wavelength"].to_numpy(),
+        samples["Ts"].to_numpy(),
+        samples[["u1", "u2"]].to_numpy(),
+        samples[["u1_sigma", "u2_sigma"]].to_numpy(),
+    )
+
+
+def learn_spectrum(labels: pd.DataFrame, wavelength: np.ndarray, components: int) -> SpectralPrior:
+    """The spectral prior from the training labels (planets x 283 depths); keeps at most
+    n_planets - 2 components, so a small training set still gives a prior."""
+    n_planets = len(labels)
+    if n_planets < 3:
+        raise ValueError(f"the spectral prior needs at least 3 training planets, got {n_planets}")
+    return learn_spectral_prior(labels.to_numpy(), wavelength, min(components, n_planets - 2))
