@@ -50,6 +50,8 @@ simulation:
   n_test: 1
   cadence: 100
   second_visit_fraction: 0
+fit:
+  spectral_prior: false  # learning it takes at least 3 train planets
 """
 
 

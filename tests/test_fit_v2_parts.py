@@ -70,15 +70,17 @@ def test_smoothing_keeps_the_u1_u2_correlation():
 
 def test_limb_darkening_prior_recovers_a_known_law():
     """Samples from u1 = 0.3 - 0.1 ln(wl) - 0.02 t, u2 = 0.2 - 0.05 ln(wl) with 0.02
-    scatter: the learned prior predicts the law to 0.01 and its sigma is the scatter
-    (within 20 %); to_dict / from_dict round-trips exactly; a wrong shape is refused."""
+    intrinsic scatter plus measurement noise of known sigma (0.005-0.05): the learned prior
+    predicts the law to 0.01 and its sigma is the intrinsic scatter alone (within 20 %);
+    to_dict / from_dict round-trips exactly; a wrong shape is refused."""
     rng = np.random.default_rng(2)
     wavelength = rng.uniform(0.6, 4.0, 600)
     t_eff = rng.uniform(4000, 7000, 600)
     x, t = np.log(wavelength), (t_eff - 5800) / 1000
     u = np.column_stack([0.3 - 0.1 * x - 0.02 * t, 0.2 - 0.05 * x])
-    u_noisy = u + rng.normal(0, 0.02, u.shape)
-    prior = learn_limb_darkening_prior(wavelength, t_eff, u_noisy, np.full(u.shape, 0.02))
+    measurement = rng.uniform(0.005, 0.05, u.shape)
+    u_noisy = u + rng.normal(0, 0.02, u.shape) + rng.normal(size=u.shape) * measurement
+    prior = learn_limb_darkening_prior(wavelength, t_eff, u_noisy, measurement)
     grid = np.array([0.7, 2.0, 3.5])
     law = np.array([0.3 - 0.1 * np.log(grid) - 0.02 * 0.5, 0.2 - 0.05 * np.log(grid)])
     np.testing.assert_allclose(prior.evaluate(grid, 6300.0), law, atol=0.01)

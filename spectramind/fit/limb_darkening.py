@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, minimize_scalar
 
 from spectramind.fit.model import TransitCurve, projected_residuals
 from spectramind.fit.options import LIMB_DARKENING_BOUNDS, FitOptions
 
 REFERENCE_TEMPERATURE_K = 5800.0
 BASIS = "1, x, x^2, t, x*t with x = ln(wavelength / 1 um), t = (Ts - 5800 K) / 1000 K"
+TAU_BOUNDS = (1e-3, 1.0)  # search range of the prior's intrinsic scatter
+BOUND_MARGIN = 1e-3  # a sample this close to a limb-darkening bound did not converge
 
 
 def _basis(wavelength_um: np.ndarray, t_eff: np.ndarray) -> np.ndarray:
@@ -66,27 +68,47 @@ class LimbDarkeningPrior:
         return cls(coefficients, sigma, int(data["n_samples"]))
 
 
+def _fit_with_scatter(
+    basis: np.ndarray, values: np.ndarray, sigmas: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Coefficients and intrinsic scatter tau of values = basis @ c + N(0, sigma^2 + tau^2),
+    tau by maximum likelihood (the training fits' own noise is not the prior's width)."""
+
+    def solve(log_tau: float) -> tuple[np.ndarray, float]:
+        variance = sigmas**2 + np.exp(2 * log_tau)
+        weight = 1.0 / np.sqrt(variance)
+        coeffs, *_ = np.linalg.lstsq(basis * weight[:, None], values * weight, rcond=None)
+        residual = values - basis @ coeffs
+        return coeffs, float(0.5 * np.sum(residual**2 / variance + np.log(variance)))
+
+    best = minimize_scalar(lambda t: solve(t)[1], bounds=np.log(TAU_BOUNDS), method="bounded")
+    return solve(best.x)[0], float(np.exp(best.x))
+
+
 def learn_limb_darkening_prior(
     wavelength_um: np.ndarray, t_eff: np.ndarray, u: np.ndarray, u_sigma: np.ndarray
 ) -> LimbDarkeningPrior:
-    """Weighted least squares of per-group (u1, u2) (n, 2) of training planets on
-    ``BASIS``; the prior's sigma is the robust scatter of the residuals (it includes the
-    training fits' own noise, so it errs wide)."""
+    """(u1, u2) of training planets' groups, (n, 2) with sigmas, regressed on ``BASIS``
+    with an intrinsic scatter (the prior's sigma) fitted alongside. Samples at the fit's
+    limb-darkening bounds (where the fit stopped, not converged) are left out."""
     u, u_sigma = np.asarray(u, dtype=np.float64), np.asarray(u_sigma, dtype=np.float64)
-    ok = np.isfinite(u).all(axis=1) & np.isfinite(u_sigma).all(axis=1) & (u_sigma > 0).all(axis=1)
+    (u1_low, u1_high), (u2_low, u2_high) = LIMB_DARKENING_BOUNDS
+    inside = (
+        (u[:, 0] > u1_low + BOUND_MARGIN) & (u[:, 0] < u1_high - BOUND_MARGIN)
+        & (u[:, 1] > u2_low + BOUND_MARGIN) & (u[:, 1] < u2_high - BOUND_MARGIN)
+    )  # fmt: skip
+    finite = np.isfinite(u).all(axis=1) & np.isfinite(u_sigma).all(axis=1)
+    ok = inside & finite & (u_sigma > 0).all(axis=1)
     basis = _basis(np.asarray(wavelength_um)[ok], np.asarray(t_eff)[ok])
     if len(basis) < 2 * basis.shape[1]:
         raise ValueError(
             f"learning the limb-darkening prior needs at least {2 * basis.shape[1]} usable "
             f"(wavelength, Ts, u) samples, got {len(basis)}"
         )
-    coefficients, sigma = np.empty((2, basis.shape[1])), np.empty(2)
-    for k in range(2):
-        weight = 1.0 / u_sigma[ok, k]
-        coefficients[k], *_ = np.linalg.lstsq(basis * weight[:, None], u[ok, k] * weight)
-        residual = u[ok, k] - basis @ coefficients[k]
-        sigma[k] = 1.4826 * np.median(np.abs(residual - np.median(residual)))
-    return LimbDarkeningPrior(coefficients, np.maximum(sigma, 1e-3), int(ok.sum()))
+    fits = [_fit_with_scatter(basis, u[ok, k], u_sigma[ok, k]) for k in range(2)]
+    coefficients = np.array([c for c, _ in fits])
+    sigma = np.array([tau for _, tau in fits])
+    return LimbDarkeningPrior(coefficients, sigma, int(ok.sum()))
 
 
 @dataclass

@@ -146,19 +146,25 @@ def channel_limb_darkening(
 
 
 def covariance_terms(white: WhiteLightFit, spectrum: SpectrumFit) -> tuple[np.ndarray, np.ndarray]:
-    """The 283 depths' covariance as diag(variance) + factor @ factor.T: FGS1's own
-    variance and the AIRS channels', the shared chromatic drift's low-rank part, and the
-    error the white-light geometry and limb darkening add to every depth of an instrument
-    (in proportion to the depth), correlated between the instruments."""
-    extra = white.depth_covariance - np.diag(white.depth_conditional_variance)
-    values, vectors = np.linalg.eigh(extra)
+    """The 283 depths' covariance as diag(variance) + factor @ factor.T.
+
+    AIRS: the channels' own variances and the low-rank parts of the shared chromatic drift
+    and limb darkening, plus a common mode that tops the level's variance up to the white
+    light's (geometry, limb darkening and the white baseline's systematics, which the
+    per-channel fits hold fixed). FGS1 is the white-light depth with its full variance,
+    correlated with the AIRS common mode as the joint fit says. The common mode is the same
+    in every channel: the error scales with the depth, but the spectrum varies by ~1 %
+    across the band, and a mapping through the noisy per-channel depths would point it
+    along the data's own noise."""
+    common = white.depth_covariance.copy()
+    common[1, 1] = max(common[1, 1] - 1.0 / np.sum(1.0 / spectrum.variance), 0.0)
+    values, vectors = np.linalg.eigh(common)
     mapping = np.zeros((len(spectrum.depth) + 1, 2))
     mapping[0, 0] = 1.0
-    mapping[1:, 1] = spectrum.depth / white.depth["AIRS-CH0"]
-    common = mapping @ (vectors * np.sqrt(np.clip(values, 0.0, None)))
+    mapping[1:, 1] = 1.0
+    common_factor = mapping @ (vectors * np.sqrt(np.clip(values, 0.0, None)))
     drift = np.vstack([np.zeros((1, spectrum.factor.shape[1])), spectrum.factor])
-    variance = np.r_[white.depth_conditional_variance[0], spectrum.variance]
-    return variance, np.hstack([common, drift])
+    return np.r_[0.0, spectrum.variance], np.hstack([common_factor, drift])
 
 
 def fit_planet(

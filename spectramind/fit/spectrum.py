@@ -29,6 +29,7 @@ MIN_BLOCKS = 8  # fewest binned means whose scatter red_noise_beta trusts
 GAUSS_NEWTON_STEPS = 3
 DEPTH_STEP = 1e-5  # finite-difference steps of the transit's derivatives
 LIMB_DARKENING_STEP = 1e-4
+MIN_DEPTH = 1e-5  # below it the transit model continues linearly in the depth
 BETA_SMOOTHING_CHANNELS = 15  # red-noise factors vary slowly across channels
 
 
@@ -83,20 +84,26 @@ def _transits(
     data: ChannelSet, depth: np.ndarray, step: tuple[float, float, float] = (DEPTH_STEP, 0, 0)
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per visit (time, channels) transit and its derivative along ``step`` in (depth, u1,
-    u2), divided by the step's non-zero entry."""
+    u2), divided by the step's non-zero entry. Below MIN_DEPTH the transit continues
+    linearly in the depth: a noisy channel of a shallow transit may fit a negative depth,
+    and clipping it would bias the channel's estimate."""
     u1, u2 = data.limb_darkening
     size = max(abs(x) for x in step)
+    at = np.maximum(depth, MIN_DEPTH)
     values, slopes = [], []
     for curve in data.curves:
         value, up = (
             np.column_stack(
                 [curve.flux(d + s * step[0], a + s * step[1], b + s * step[2])
-                 for d, a, b in zip(depth, u1, u2, strict=True)]
+                 for d, a, b in zip(at, u1, u2, strict=True)]
             )
             for s in (0, 1)
         )  # fmt: skip
+        slope = (up - value) / size
+        if step[0]:
+            value = value + (depth - at) * slope
         values.append(value)
-        slopes.append((up - value) / size)
+        slopes.append(slope)
     return values, slopes
 
 
@@ -231,7 +238,10 @@ def fit_spectrum(data: ChannelSet, start: np.ndarray, options: FitOptions) -> Sp
     )  # fmt: skip
     beta = median_filter(raw_beta, size=BETA_SMOOTHING_CHANNELS, mode="nearest")
     inflation = np.sqrt(np.maximum(chi2_reduced, 1.0)) * beta
-    sensitivity = limb_darkening_sensitivity(data, depth, solution)
+    # At one depth for all channels: through the noisy per-channel depths, the limb-
+    # darkening error modes would follow the data's own noise.
+    typical = np.full_like(depth, np.median(depth))
+    sensitivity = limb_darkening_sensitivity(data, typical, solution)
     limb_darkening = np.einsum("kc,kcj->cj", sensitivity, data.limb_darkening_factor)
     return SpectrumFit(
         depth,

@@ -85,5 +85,8 @@ def learn_spectrum(labels: pd.DataFrame, wavelength: np.ndarray, components: int
     n_planets - 2 components, so a small training set still gives a prior."""
     n_planets = len(labels)
     if n_planets < 3:
-        raise ValueError(f"the spectral prior needs at least 3 training planets, got {n_planets}")
+        raise ValueError(
+            f"the spectral prior needs at least 3 training planets, got {n_planets}: use more "
+            "(simulation.n_train on simulated data) or switch it off (fit.spectral_prior: false)"
+        )
     return learn_spectral_prior(labels.to_numpy(), wavelength, min(components, n_planets - 2))

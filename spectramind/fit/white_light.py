@@ -37,15 +37,13 @@ class LimbDarkeningGuess:
 @dataclass
 class WhiteLightFit:
     """Joint white-light result. ``depth_covariance`` is the 2x2 (FGS1, AIRS) covariance
-    with geometry and limb darkening marginalised; ``depth_conditional_variance`` the part
-    each depth would have with them known (its own photon noise): the difference is the
-    error every channel of an instrument shares."""
+    with geometry, limb darkening and systematics marginalised and the noise inflated by
+    ``noise_inflation`` (reduced chi2 and red noise) per instrument."""
 
     geometry: Geometry
     depth: dict[str, float]
     limb_darkening: dict[str, tuple[float, float]]
     depth_covariance: np.ndarray
-    depth_conditional_variance: np.ndarray
     noise_inflation: dict[str, float]
 
 
@@ -173,16 +171,12 @@ def fit_white_light(
         + [np.ones(len(fit.fun) - sum(n_rows.values()))]
     )
     jac = fit.jac * row_scale[:, None]
-    information = jac.T @ jac
-    covariance = np.linalg.pinv(information)
+    covariance = np.linalg.pinv(jac.T @ jac)
     depth_index = [first_depth + 3 * k for k in range(len(INSTRUMENTS))]
-    depth_covariance = covariance[np.ix_(depth_index, depth_index)]
-    conditional = 1.0 / np.maximum(np.diag(information)[depth_index], 1e-300)
     return WhiteLightFit(
         geometry=geometry,
         depth={ins: float(v[0]) for ins, v in per_instrument.items()},
         limb_darkening={ins: (float(v[1]), float(v[2])) for ins, v in per_instrument.items()},
-        depth_covariance=depth_covariance,
-        depth_conditional_variance=np.minimum(conditional, np.diag(depth_covariance)),
+        depth_covariance=covariance[np.ix_(depth_index, depth_index)],
         noise_inflation=inflation,
     )
