@@ -6,10 +6,10 @@ Steps (each cached in --workdir, so a rerun only refits):
      granulation, pointing wander, variable sky: config/simulate_mismatch.yaml) at reduced
      cadence: --n-test held-out planets and --n-train training planets, calibrated and
      extracted in-process with the workflow's options (config/config.yaml);
-  2. learn what v2 learns from the training split: the limb-darkening prior from the
-     training light curves, the spectral prior from training labels (--n-labels labels:
-     the simulator's truth of that many training planets, frames not needed, as the real
-     train.csv holds labels for every training planet);
+  2. learn what v2 learns from the training split: the limb-darkening prior and the white
+     light's error scale from the training light curves, the spectral prior from training
+     labels (plus --n-labels more: the simulator's truth of that many training planets,
+     frames not needed, as the real train.csv labels every training planet);
   3. fit every held-out planet with v1 and v2 (timed per planet, one core each);
   4. print one table: score (and score / the ideal unbiased predictor's on the same
      planets), RMSE / depth-only floor, RMSE / marginalised floor, FGS1 white-light median
@@ -51,7 +51,14 @@ from spectramind.evaluation.metrics import competition_score, naive_reference
 from spectramind.extract.lightcurves import extract_planet
 from spectramind.extract.options import ExtractionOptions
 from spectramind.fit import FitOptions, FitPriors, fit_planet
-from spectramind.fit.training import learn_limb_darkening, learn_spectrum, limb_darkening_samples
+from spectramind.fit.limb_darkening import LimbDarkeningPrior
+from spectramind.fit.training import (
+    learn_limb_darkening,
+    learn_spectrum,
+    learn_white_light_scale,
+    limb_darkening_samples,
+    white_light_pulls,
+)
 from spectramind.simulate import SimulationConfig, simulate_planet, write_top_level
 from spectramind.simulate.planet import true_depths
 from spectramind.simulate.population import draw_planet, planet_ids
@@ -137,25 +144,36 @@ def extra_labels(config: SimulationConfig, n_labels: int, exclude: set[int]) -> 
 # --- 2. priors --------------------------------------------------------------------------
 
 
-def _samples(task: tuple[Path, int, np.ndarray]) -> pd.DataFrame:
-    workdir, planet_id, truth = task
+def _train_planet(workdir: Path, planet_id: int) -> tuple[xr.Dataset, pd.Series]:
     stars = io.read_star_info(workdir / "raw", "train")
     with xr.open_dataset(workdir / "lightcurves" / "train" / f"{planet_id}.nc") as lc:
-        return limb_darkening_samples(lc.load(), stars.loc[planet_id], truth, workflow_options()[2])
+        return lc.load(), stars.loc[planet_id]
+
+
+def _samples(task: tuple[Path, int, np.ndarray]) -> pd.DataFrame:
+    workdir, planet_id, truth = task
+    return limb_darkening_samples(*_train_planet(workdir, planet_id), truth, workflow_options()[2])
+
+
+def _pulls(task: tuple[Path, int, np.ndarray, LimbDarkeningPrior]) -> np.ndarray:
+    workdir, planet_id, truth, prior = task
+    lc, star = _train_planet(workdir, planet_id)
+    return white_light_pulls(lc, star, truth, prior, workflow_options()[2])
 
 
 def learn_priors(config: SimulationConfig, workdir: Path, n_labels: int, jobs: int) -> FitPriors:
+    """What the workflow's artifacts hold, learned from the training split as it does."""
     labels = truth_table(workdir, "train", "depth")
     tasks = [(workdir, pid, labels.loc[pid].to_numpy()) for pid in labels.index]
     with Pool(jobs) as pool:
-        samples = pd.concat(pool.map(_samples, tasks))
+        limb_darkening = learn_limb_darkening(pd.concat(pool.map(_samples, tasks)))
+        pulls = pool.map(_pulls, [(*task, limb_darkening) for task in tasks])
     exclude = set(labels.index) | set(truth_table(workdir, "test", "depth").index)
     all_labels = np.vstack([labels.to_numpy(), extra_labels(config, n_labels, exclude)])
     wavelength = io.read_wavelengths(workdir / "raw")
-    spectral = learn_spectrum(
-        pd.DataFrame(all_labels), wavelength, FitOptions().spectral_prior_components
-    )
-    return FitPriors(learn_limb_darkening(samples), spectral)
+    components = FitOptions().spectral_prior_components
+    spectral = learn_spectrum(pd.DataFrame(all_labels), wavelength, components)
+    return FitPriors(limb_darkening, spectral, learn_white_light_scale(np.array(pulls)))
 
 
 # --- 3. fits ----------------------------------------------------------------------------
@@ -355,6 +373,7 @@ def main() -> None:
         f"{args.n_train + args.n_labels} training labels ({time.time() - started:.0f} s)"
     )
     print(table.round(3).T.to_string())
+    print(f"white-light error scale learned from train: {priors.white_light_scale}")
     table.to_csv(args.workdir / "physics_fit_table.csv")
     if args.full_cadence:
         seconds = full_cadence_seconds(

@@ -92,3 +92,29 @@ rule spectral_prior:
         components=config["fit"]["spectral_prior_components"],
     script:
         "../scripts/spectral_prior.py"
+
+
+rule white_light_calibration:
+    input:
+        lightcurves=lambda wildcards: planets_of(
+            "train", "results/lightcurves/{split}/{planet_id}.nc"
+        ),
+        stars=top_level("train_star_info.csv"),
+        labels=top_level("train.csv"),
+        limb_darkening_prior=lambda wildcards: (
+            [artifact("limb_darkening_prior.json")(wildcards)]
+            if config["fit"]["limb_darkening_prior"]
+            else []
+        ),
+    output:
+        calibration=f"{BUILT_ARTIFACTS}/white_light_calibration.json",
+        manifest="results/manifests/white_light_calibration.json",
+    log:
+        "results/logs/white_light_calibration.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    params:
+        options=config["fit"],
+    script:
+        "../scripts/white_light_calibration.py"

@@ -178,10 +178,15 @@ def artifact(name):
 
 
 def fit_priors(wildcards):
-    """The learned priors (artifacts) the fit options switch on, by input name."""
+    """What the fit options switch on of what is learned from train (artifacts), by input
+    name: the option, the input and the artifact share one name."""
     return {
         name: artifact(f"{name}.json")(wildcards)
-        for name in ("limb_darkening_prior", "spectral_prior")
+        for name in (
+            "limb_darkening_prior",
+            "white_light_calibration",
+            "spectral_prior",
+        )
         if config["fit"][name]
     }
 

@@ -16,14 +16,17 @@ from spectramind.io import read_star_info
 def read_priors(options: FitOptions) -> FitPriors:
     """The learned priors the options switch on, from the rule's artifact inputs."""
     inputs = snakemake.input
-    limb_darkening = spectral = None
+    limb_darkening = spectral = white_light_scale = None
     if options.limb_darkening_prior:
         with open(inputs.limb_darkening_prior) as f:
             limb_darkening = LimbDarkeningPrior.from_dict(json.load(f))
+    if options.white_light_calibration:
+        with open(inputs.white_light_calibration) as f:
+            white_light_scale = json.load(f)["scale"]
     if options.spectral_prior:
         with open(inputs.spectral_prior) as f:
             spectral = SpectralPrior.from_dict(json.load(f))
-    return FitPriors(limb_darkening, spectral)
+    return FitPriors(limb_darkening, spectral, white_light_scale)
 
 
 with rule_job(snakemake):

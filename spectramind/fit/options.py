@@ -46,9 +46,10 @@ class FitOptions(ConfigBlock):
     The white light searches t0 on a t0_grid_step_h grid and has Gaussian priors on a/Rs
     (fraction of the catalogue value) and inclination (deg) from star_info. (u1, u2) are
     fitted on limb_darkening_groups groups of AIRS channels and smoothed by a polynomial of
-    limb_darkening_wavelength_degree in wavelength. limb_darkening_prior and spectral_prior
-    switch on the priors learned from the training planets (artifacts); the spectral prior
-    keeps spectral_prior_components principal components. max_depth bounds every depth;
+    limb_darkening_wavelength_degree in wavelength. limb_darkening_prior,
+    white_light_calibration (the white-light depths' error scale) and spectral_prior switch
+    on what is learned from the training planets (artifacts); the spectral prior keeps
+    spectral_prior_components principal components. max_depth bounds every depth;
     red_noise_max_bins is the largest bin of the red-noise (beta) estimate (1: no beta).
     """
 
@@ -66,6 +67,7 @@ class FitOptions(ConfigBlock):
     limb_darkening_groups: int = 12
     limb_darkening_wavelength_degree: int = 1
     limb_darkening_prior: bool = True
+    white_light_calibration: bool = True
     spectral_prior: bool = True
     spectral_prior_components: int = 6
     max_depth: float = 0.1
@@ -73,7 +75,7 @@ class FitOptions(ConfigBlock):
 
     def __post_init__(self) -> None:
         check_limits(self, LIMITS, "fit")
-        for name in ("limb_darkening_prior", "spectral_prior"):
+        for name in ("limb_darkening_prior", "white_light_calibration", "spectral_prior"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"fit.{name} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.regressors, dict) or set(self.regressors) != set(INSTRUMENTS):

@@ -29,6 +29,7 @@ from spectramind.fit.options import FitOptions
 from spectramind.fit.spectral_prior import SpectralPrior, posterior
 from spectramind.fit.spectrum import ChannelSet, SpectrumFit, fit_spectrum
 from spectramind.fit.white_light import (
+    INSTRUMENTS,
     LimbDarkeningGuess,
     VisitCurves,
     WhiteLightFit,
@@ -46,6 +47,7 @@ class FitPriors:
 
     limb_darkening: LimbDarkeningPrior | None = None
     spectral: SpectralPrior | None = None
+    white_light_scale: Mapping[str, float] | None = None
 
 
 def _normalised(flux: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +191,10 @@ def fit_planet(
     guess = white_light_guess(ld_prior, lightcurves, t_eff) if ld_prior else None
     geometry_prior = (float(star["sma"]), float(star["i"]), float(star["P"]))
     white = fit_white_light(visits, geometry_prior, options, guess)
+    white_scale = priors.white_light_scale if options.white_light_calibration else None
+    if white_scale:
+        scale = np.array([white_scale[ins] for ins in INSTRUMENTS])
+        white.depth_covariance = white.depth_covariance * np.outer(scale, scale)
     channels = airs_channels(lightcurves, visits, white, options)
     prior_mean = ld_prior.evaluate(channels.wavelength, t_eff) if ld_prior else None
     prior_sigma = ld_prior.sigma if ld_prior else None
@@ -253,8 +259,12 @@ def fit_planet(
             "limb_darkening_white": json.dumps(white.limb_darkening),
             "chromatic_drift_degrees": json.dumps(spectrum.drift_degrees),
             "priors": json.dumps(
-                {"limb_darkening": ld_prior is not None, "spectral": spectral is not None}
-            ),  # fmt: skip
+                {
+                    "limb_darkening": ld_prior is not None,
+                    "spectral": spectral is not None,
+                    "white_light_scale": dict(white_scale or {}),
+                }
+            ),
             "options": json.dumps(options.as_dict(), sort_keys=True),
             "software": f"spectramind {__version__}",
         },

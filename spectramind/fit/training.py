@@ -1,6 +1,7 @@
 """What the physics fit learns from the training planets, whose true spectra are known:
-the limb-darkening prior (from their light curves with the depths fixed to the truth) and
-the spectral prior (from their labels)."""
+the limb-darkening prior (from their light curves with the depths fixed to the truth), the
+white light's error scale (how far its depths really miss, in units of their stated sigma)
+and the spectral prior (from their labels)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,17 @@ from spectramind.fit.limb_darkening import (
 )
 from spectramind.fit.model import TransitCurve, systematics_design
 from spectramind.fit.options import FitOptions
-from spectramind.fit.planet import airs_channels, channel_limb_darkening, visit_curves
+from spectramind.fit.planet import (
+    airs_channels,
+    channel_limb_darkening,
+    visit_curves,
+    white_light_guess,
+)
 from spectramind.fit.spectral_prior import SpectralPrior, learn_spectral_prior
-from spectramind.fit.white_light import fit_white_light
+from spectramind.fit.white_light import INSTRUMENTS, fit_white_light
 
 SAMPLE_COLUMNS = ["wavelength", "Ts", "u1", "u2", "u1_sigma", "u2_sigma"]
+MIN_CALIBRATION_PLANETS = 5  # fewer: the white light's stated sigma is kept (scale 1)
 
 
 def limb_darkening_samples(
@@ -90,3 +97,37 @@ def learn_spectrum(labels: pd.DataFrame, wavelength: np.ndarray, components: int
             "(simulation.n_train on simulated data) or switch it off (fit.spectral_prior: false)"
         )
     return learn_spectral_prior(labels.to_numpy(), wavelength, min(components, n_planets - 2))
+
+
+def white_light_pulls(
+    lightcurves: xr.Dataset,
+    star: Mapping[str, float],
+    true_depth: np.ndarray,
+    prior: LimbDarkeningPrior | None,
+    options: FitOptions,
+) -> np.ndarray:
+    """(FGS1, AIRS) white-light depth error over its stated sigma for one training planet,
+    fitted as a test planet is (with the limb-darkening prior). The true AIRS white depth is
+    the channels' true depths weighted by their flux."""
+    visits = [
+        visit_curves(lightcurves, v, options.regressors) for v in range(lightcurves.sizes["visit"])
+    ]
+    guess = white_light_guess(prior, lightcurves, float(star["Ts"])) if prior else None
+    geometry = (float(star["sma"]), float(star["i"]), float(star["P"]))
+    white = fit_white_light(visits, geometry, options, guess)
+    weight = np.median(lightcurves["flux"].values[0, :, 1:], axis=0)
+    truth = np.array([true_depth[0], np.sum(weight * true_depth[1:]) / weight.sum()])
+    fitted = np.array([white.depth[ins] for ins in INSTRUMENTS])
+    return (fitted - truth) / np.sqrt(np.diag(white.depth_covariance))
+
+
+def learn_white_light_scale(pulls: np.ndarray) -> dict[str, float]:
+    """Per instrument, the rms of the training planets' white-light pulls (n, 2), at least 1:
+    what the noise inflation (reduced chi2, red-noise beta) misses of the errors that model
+    mismatch (limb-darkening law, drift shape) leaves in the white light."""
+    pulls = np.asarray(pulls, dtype=np.float64)
+    pulls = pulls[np.isfinite(pulls).all(axis=1)]
+    if len(pulls) < MIN_CALIBRATION_PLANETS:
+        return dict.fromkeys(INSTRUMENTS, 1.0)
+    rms = np.sqrt(np.mean(pulls**2, axis=0))
+    return {ins: float(max(1.0, r)) for ins, r in zip(INSTRUMENTS, rms, strict=True)}
