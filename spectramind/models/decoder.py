@@ -1,0 +1,49 @@
+"""Heteroscedastic decoder: a depth correction and a sigma for each of the 283 bins, on top
+of the physics fit. It starts as the identity (mu = physics mu, sigma = physics sigma), so
+training begins from the fit and only learns what the fit leaves."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+ONE_AFTER_SOFTPLUS = math.log(math.e - 1.0)  # softplus(this) = 1
+
+
+class HeteroscedasticDecoder(nn.Module):
+    """AIRS node states (batch, 282, hidden) and an FGS1 summary (batch, hidden) ->
+    mu, sigma (batch, 283), bin 0 FGS1.
+
+    mu = physics_mu + physics_sigma * r and sigma = physics_sigma * softplus(s) +
+    sigma_floor, with (r, s) from a small MLP per bin; the residual is in units of the fit's
+    own sigma, so one network serves deep and shallow transits alike.
+    """
+
+    def __init__(self, hidden: int, sigma_floor: float = 1e-6) -> None:
+        super().__init__()
+        self.sigma_floor = sigma_floor
+        self.airs = self._head(hidden)
+        self.fgs1 = self._head(hidden)
+
+    @staticmethod
+    def _head(hidden: int) -> nn.Sequential:
+        head = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 2))
+        nn.init.zeros_(head[-1].weight)
+        with torch.no_grad():
+            head[-1].bias.copy_(torch.tensor([0.0, ONE_AFTER_SOFTPLUS]))
+        return head
+
+    def forward(
+        self,
+        nodes: torch.Tensor,
+        fgs1: torch.Tensor,
+        physics_mu: torch.Tensor,
+        physics_sigma: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        raw = torch.cat([self.fgs1(fgs1)[:, None, :], self.airs(nodes)], dim=1)  # (B, 283, 2)
+        mu = physics_mu + physics_sigma * raw[..., 0]
+        sigma = physics_sigma * functional.softplus(raw[..., 1]) + self.sigma_floor
+        return mu, sigma
