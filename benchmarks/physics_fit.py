@@ -172,7 +172,7 @@ def learn_priors(config: SimulationConfig, workdir: Path, n_labels: int, jobs: i
     all_labels = np.vstack([labels.to_numpy(), extra_labels(config, n_labels, exclude)])
     wavelength = io.read_wavelengths(workdir / "raw")
     components = FitOptions().spectral_prior_components
-    spectral = learn_spectrum(pd.DataFrame(all_labels), wavelength, components)
+    spectral = learn_spectrum(all_labels, wavelength, components)
     return FitPriors(limb_darkening, spectral, learn_white_light_scale(np.array(pulls)))
 
 

@@ -87,16 +87,19 @@ def learn_limb_darkening(samples: pd.DataFrame) -> LimbDarkeningPrior:
     )
 
 
-def learn_spectrum(labels: pd.DataFrame, wavelength: np.ndarray, components: int) -> SpectralPrior:
+def learn_spectrum(
+    labels: pd.DataFrame | np.ndarray, wavelength: np.ndarray, components: int
+) -> SpectralPrior:
     """The spectral prior from the training labels (planets x 283 depths); keeps at most
     n_planets - 2 components, so a small training set still gives a prior."""
+    labels = np.asarray(labels, dtype=np.float64)
     n_planets = len(labels)
     if n_planets < 3:
         raise ValueError(
             f"the spectral prior needs at least 3 training planets, got {n_planets}: use more "
             "(simulation.n_train on simulated data) or switch it off (fit.spectral_prior: false)"
         )
-    return learn_spectral_prior(labels.to_numpy(), wavelength, min(components, n_planets - 2))
+    return learn_spectral_prior(labels, wavelength, min(components, n_planets - 2))
 
 
 def white_light_pulls(

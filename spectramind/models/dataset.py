@@ -1,0 +1,136 @@
+"""Per-planet model inputs from the workflow's results: light curves resampled to a fixed
+number of steps on each instrument's own time axis, the physics fit, the star.
+
+The physics fit a sample carries (``physics_mu``, ``physics_sigma``) is what the model
+corrects; for training planets it must not have seen their own labels (see
+``cross_fitted_physics``), or the model would learn to trust it too much.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import xarray as xr
+
+from spectramind.fit.spectral_prior import posterior
+from spectramind.fit.training import learn_spectrum
+
+STAR_FEATURES = ("Rs", "Ms", "Ts", "Mp", "P", "sma", "i")
+FGS1_REGRESSORS = ("fgs1_centroid_x", "fgs1_centroid_y")
+
+
+@dataclass
+class PlanetSample:
+    """Tensors of one planet. fgs1 (features, steps): relative white light in units of its
+    noise, then the standardised centroids; airs (282, 1, steps): each channel's relative
+    flux in units of its noise; nodes (282, 3): the fit's data-only depth minus the physics
+    mu over the physics sigma, log sigma ratio, scaled wavelength; star (7,) log catalogue
+    values; physics_mu, physics_sigma (283,); truth (283,) or None."""
+
+    planet_id: int
+    fgs1: torch.Tensor
+    airs: torch.Tensor
+    nodes: torch.Tensor
+    star: torch.Tensor
+    physics_mu: torch.Tensor
+    physics_sigma: torch.Tensor
+    truth: torch.Tensor | None = None
+
+
+def resample(time: np.ndarray, values: np.ndarray, steps: int) -> np.ndarray:
+    """Mean of ``values`` (time, ...) in ``steps`` equal bins spanning ``time``; an empty
+    bin takes its neighbour's value (linear interpolation of the bin means)."""
+    edges = np.linspace(time[0], time[-1] + 1e-9, steps + 1)
+    index = np.clip(np.searchsorted(edges, time, side="right") - 1, 0, steps - 1)
+    sums = np.zeros((steps, *values.shape[1:]))
+    np.add.at(sums, index, values)
+    counts = np.bincount(index, minlength=steps).astype(float)
+    filled = counts > 0
+    means = sums[filled] / counts[filled].reshape(-1, *([1] * (values.ndim - 1)))
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    flat = means.reshape(filled.sum(), -1)
+    out = np.column_stack(
+        [np.interp(centres, centres[filled], flat[:, k]) for k in range(flat.shape[1])]
+    )
+    return out.reshape(steps, *values.shape[1:])
+
+
+def _relative(flux: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """(flux / median - 1) / its typical relative noise: transit and drift in noise units."""
+    level = np.median(flux, axis=0)
+    noise = np.median(np.sqrt(variance), axis=0) / level
+    return (flux / level - 1.0) / noise
+
+
+def _float32(values: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.ascontiguousarray(values), dtype=torch.float32)
+
+
+def _standardised(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() or 1.0)
+
+
+def planet_sample(
+    planet_id: int,
+    lightcurves: xr.Dataset,
+    fit: xr.Dataset,
+    star: Mapping[str, float],
+    physics_mu: np.ndarray,
+    physics_sigma: np.ndarray,
+    steps: int,
+    truth: np.ndarray | None = None,
+) -> PlanetSample:
+    """One planet's sample from its light curves (first visit), fit file and star row."""
+    flux, variance = lightcurves["flux"].values[0], lightcurves["variance"].values[0]
+    fgs1_time, airs_time = lightcurves["fgs1_time"].values[0], lightcurves["airs_time"].values[0]
+    regressors = [_standardised(lightcurves[name].values[0]) for name in FGS1_REGRESSORS]
+    fgs1 = np.column_stack([_relative(flux[:, 0], variance[:, 0]), *regressors])
+    airs = _relative(flux[:, 1:], variance[:, 1:])
+    wavelength = lightcurves["wavelength"].values[1:]
+    nodes = np.column_stack(
+        [
+            (fit["fit_depth"].values[1:] - physics_mu[1:]) / physics_sigma[1:],
+            np.log(physics_sigma[1:] / np.median(physics_sigma[1:])),
+            (wavelength - wavelength.mean()) / np.ptp(wavelength),
+        ]
+    )
+    return PlanetSample(
+        planet_id=planet_id,
+        fgs1=_float32(resample(fgs1_time, fgs1, steps).T),
+        airs=_float32(resample(airs_time, airs, steps).T[:, None, :]),
+        nodes=_float32(nodes),
+        star=_float32(np.log(np.abs([float(star[k]) for k in STAR_FEATURES]) + 1e-9)),
+        physics_mu=torch.as_tensor(physics_mu, dtype=torch.float64),
+        physics_sigma=torch.as_tensor(physics_sigma, dtype=torch.float64),
+        truth=None if truth is None else torch.as_tensor(truth, dtype=torch.float64),
+    )
+
+
+def fit_covariance(fit: xr.Dataset) -> np.ndarray:
+    """The data-only depths' covariance (283, 283) stored in a fit file."""
+    factor = fit["fit_covariance_factor"].values
+    return np.diag(fit["fit_variance"].values) + factor @ factor.T
+
+
+def cross_fitted_physics(
+    fits: Sequence[xr.Dataset],
+    labels: np.ndarray,
+    wavelength: np.ndarray,
+    components: int,
+    folds: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Physics mu and sigma (planets, 283) of training planets whose spectral prior never saw
+    their own label: the planets are split into ``folds`` (seeded), and each fold's
+    posteriors use a prior learned from the other folds' labels."""
+    order = np.random.default_rng(seed).permutation(len(fits))
+    mu, sigma = np.empty_like(labels), np.empty_like(labels)
+    for held_out in np.array_split(order, folds):
+        rest = np.setdiff1d(order, held_out)
+        prior = learn_spectrum(labels[rest], wavelength, components)
+        for k in held_out:
+            mu[k], sigma[k] = posterior(prior, fits[k]["fit_depth"].values, fit_covariance(fits[k]))
+    return mu, sigma

@@ -1,0 +1,78 @@
+"""Model inputs: resampling on a time axis, a sample's tensors from workflow-shaped files,
+and cross-fitted physics predictions that never see their own planet's label."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from spectramind.models import dataset
+from spectramind.models.dataset import cross_fitted_physics, planet_sample, resample
+
+
+def test_resample_averages_bins_and_bridges_gaps():
+    time = np.arange(100.0)
+    out = resample(time, np.column_stack([time, 2 * time]), 10)
+    np.testing.assert_allclose(out[:, 0], np.arange(4.5, 100, 10))
+    np.testing.assert_allclose(out[:, 1], 2 * out[:, 0])
+    gappy = np.r_[np.arange(0, 30.0), np.arange(70, 100.0)]  # bins 3..6 empty
+    out = resample(gappy, gappy, 10)
+    assert np.all(np.diff(out) > 0) and np.isfinite(out).all()
+
+
+def _files(n_time: int = 90, seed: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
+    rng = np.random.default_rng(seed)
+    flux = 1e6 * (1 + 1e-3 * rng.normal(size=(1, n_time, 283)))
+    time = np.linspace(0.0, 7.5, n_time)[None]
+    lightcurves = xr.Dataset(
+        {
+            "flux": (("visit", "time", "channel"), flux),
+            "variance": (("visit", "time", "channel"), np.full_like(flux, 1e6)),
+            "fgs1_time": (("visit", "time"), time),
+            "airs_time": (("visit", "time"), time + 0.006),
+            "fgs1_centroid_x": (("visit", "time"), rng.normal(size=(1, n_time))),
+            "fgs1_centroid_y": (("visit", "time"), rng.normal(size=(1, n_time))),
+        },
+        coords={"wavelength": ("channel", np.r_[0.7, np.linspace(1.95, 3.9, 282)])},
+    )
+    fit = xr.Dataset(
+        {
+            "fit_depth": ("channel", 0.01 + 1e-4 * rng.normal(size=283)),
+            "fit_variance": ("channel", np.full(283, 1e-8)),
+            "fit_covariance_factor": (("channel", "mode"), np.full((283, 2), 1e-5)),
+        }
+    )
+    return lightcurves, fit
+
+
+def test_a_sample_has_the_documented_shapes():
+    lightcurves, fit = _files()
+    star = dict(Rs=1.0, Ms=1.0, Ts=5800.0, Mp=1.0, P=3.0, sma=9.0, i=88.0)
+    mu, sigma = np.full(283, 0.01), np.full(283, 1e-4)
+    sample = planet_sample(7, lightcurves, fit, star, mu, sigma, steps=32, truth=mu)
+    assert sample.fgs1.shape == (3, 32) and sample.airs.shape == (282, 1, 32)
+    assert sample.nodes.shape == (282, 3) and sample.star.shape == (7,)
+    assert sample.physics_mu.shape == sample.truth.shape == (283,)
+    # white noise of 1e-3 relative against a noise of 1e-3: unit scatter in noise units
+    assert sample.airs.std().item() == pytest.approx(1 / np.sqrt(90 / 32), rel=0.15)
+
+
+def test_cross_fitted_physics_never_sees_its_own_label(monkeypatch):
+    fits = [_files(seed=k)[1] for k in range(9)]
+    labels = np.array([f["fit_depth"].values + 1e-5 for f in fits])
+    wavelength = np.r_[0.7, np.linspace(1.95, 3.9, 282)]
+    seen: list[np.ndarray] = []
+    learn = dataset.learn_spectrum
+
+    def recording(rows: np.ndarray, *args: object) -> object:
+        seen.append(rows)
+        return learn(rows, *args)
+
+    monkeypatch.setattr(dataset, "learn_spectrum", recording)
+    mu, sigma = cross_fitted_physics(fits, labels, wavelength, components=2, folds=3, seed=1)
+    assert len(seen) == 3 and all(len(rows) == 6 for rows in seen)
+    for k, label in enumerate(labels):
+        trained_on = [any(np.array_equal(label, row) for row in rows) for rows in seen]
+        assert trained_on.count(False) == 1, k  # exactly one prior lacks it: its own fold's
+    assert np.isfinite(mu).all() and (sigma > 0).all()
