@@ -1,0 +1,235 @@
+"""Training and prediction of the V50 model (the ``training:`` config block), and its
+checkpoint: weights with the options, config hash, data manifest and metrics they came from.
+
+Planets are split, seeded, into training and validation; AdamW with a cosine schedule and
+gradient clipping; the weights of the best validation score are kept and training stops
+after ``patience`` epochs without improvement. On the CPU the same seed gives the same
+weights; on CUDA, automatic mixed precision is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from spectramind.core.options import ConfigBlock, check_limits
+from spectramind.models.dataset import PlanetSample
+from spectramind.models.loss import LossWeights, V50Loss, score_per_planet
+from spectramind.models.rules import parse_rules
+from spectramind.models.v50 import ModelOptions, V50Model, collate
+
+log = logging.getLogger(__name__)
+LIMITS = {
+    "epochs": (1, 10_000),
+    "batch_size": (1, 1024),
+    "learning_rate": (1e-6, 1.0),
+    "weight_decay": (0.0, 1.0),
+    "validation_fraction": (0.05, 0.5),
+    "patience": (1, 1000),
+    "gradient_clip": (0.01, 1e3),
+    "cross_fit_folds": (2, 20),
+}
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class TrainingOptions(ConfigBlock):
+    """Optimisation: ``epochs`` at most, ``batch_size`` planets per step, AdamW
+    (``learning_rate``, ``weight_decay``) with a cosine schedule, ``gradient_clip`` on the
+    gradient norm; ``validation_fraction`` of the planets held out for early stopping
+    (``patience`` epochs); the train planets' physics predictions are cross-fitted over
+    ``cross_fit_folds`` folds; ``loss`` term weights and user ``rules``."""
+
+    BLOCK = "training"
+
+    epochs: int = 40
+    batch_size: int = 8
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    validation_fraction: float = 0.2
+    patience: int = 8
+    gradient_clip: float = 1.0
+    cross_fit_folds: int = 5
+    loss: dict[str, float] = field(default_factory=dict)
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check_limits(self, LIMITS, "training")
+        try:
+            LossWeights(**self.loss)
+        except TypeError:
+            raise ValueError(
+                f"training.loss has unknown terms {sorted(self.loss)}; known: "
+                f"{list(LossWeights.__dataclass_fields__)}"
+            ) from None
+        parse_rules(self.rules)  # a bad rule is a RuleError naming it, before training
+
+
+def split_planets(planet_ids: Sequence[int], fraction: float, seed: int) -> tuple[list, list]:
+    """(train, validation) planet ids, seeded; at least one planet on each side."""
+    ids = sorted(planet_ids)
+    if len(ids) < 2:
+        raise ValueError(f"training needs at least 2 train planets, got {len(ids)}")
+    order = np.random.default_rng(seed).permutation(len(ids))
+    n_val = min(max(1, round(fraction * len(ids))), len(ids) - 1)
+    return sorted(ids[k] for k in order[n_val:]), sorted(ids[k] for k in order[:n_val])
+
+
+@dataclass
+class TrainingResult:
+    """Best weights (by validation score) and the per-epoch history."""
+
+    state_dict: dict[str, torch.Tensor]
+    history: list[dict[str, float]]
+    best_epoch: int
+    best_validation_score: float
+    validation_ids: list[int]
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _to(batch: Any, device: torch.device) -> Any:
+    for name, value in vars(batch).items():
+        if isinstance(value, torch.Tensor):
+            setattr(batch, name, value.to(device))
+    return batch
+
+
+def validation_score(
+    model: V50Model, samples: Sequence[PlanetSample], naive: tuple[float, float], batch_size: int
+) -> float:
+    """Mean competition score (before the clip) of the model on ``samples``."""
+    mu, sigma = predict(model, samples, batch_size)
+    truth = torch.stack([s.truth for s in samples])
+    return float(score_per_planet(truth, mu, sigma, *naive).mean())
+
+
+def train_model(
+    samples: Sequence[PlanetSample],
+    wavelength: np.ndarray,
+    naive: tuple[float, float],
+    model_options: ModelOptions,
+    options: TrainingOptions,
+    seed: int,
+) -> TrainingResult:
+    """Train on ``samples`` (with truths), early-stopped on a seeded validation split."""
+    torch.manual_seed(seed)
+    device = _device()
+    by_id = {s.planet_id: s for s in samples}
+    train_ids, val_ids = split_planets(list(by_id), options.validation_fraction, seed)
+    train = [by_id[i] for i in train_ids]
+    validation = [by_id[i] for i in val_ids]
+    model = V50Model(model_options, wavelength).to(device)
+    loss = V50Loss(*naive, torch.as_tensor(wavelength), LossWeights(**options.loss),
+                   parse_rules(options.rules)).to(device)  # fmt: skip
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay
+    )
+    steps_per_epoch = math.ceil(len(train) / options.batch_size)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimiser, T_max=options.epochs * steps_per_epoch
+    )
+    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")
+    generator = torch.Generator().manual_seed(seed)
+    best = (-math.inf, 0, {k: v.detach().clone() for k, v in model.state_dict().items()})
+    history = []
+    for epoch in range(1, options.epochs + 1):
+        model.train()
+        order = torch.randperm(len(train), generator=generator).tolist()
+        totals = []
+        for start in range(0, len(train), options.batch_size):
+            batch = _to(collate([train[k] for k in order[start : start + options.batch_size]]),
+                        device)  # fmt: skip
+            optimiser.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, enabled=device.type == "cuda"):
+                mu, sigma = model(batch)
+            total, _ = loss(batch.truth, mu.double(), sigma.double(), batch.physics_mu)
+            scaler.scale(total).backward()
+            scaler.unscale_(optimiser)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), options.gradient_clip)
+            scaler.step(optimiser)
+            scaler.update()
+            schedule.step()
+            totals.append(float(total.detach()))
+        score = validation_score(model, validation, naive, options.batch_size)
+        history.append({"epoch": epoch, "train_loss": float(np.mean(totals)),
+                        "validation_score": score})  # fmt: skip
+        log.info("epoch %d/%d: train loss %.5f, validation score %.5f",
+                 epoch, options.epochs, history[-1]["train_loss"], score)  # fmt: skip
+        if score > best[0]:
+            best = (score, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        elif epoch - best[1] >= options.patience:
+            log.info("no better validation score for %d epochs: stopping", options.patience)
+            break
+    return TrainingResult(best[2], history, best[1], best[0], val_ids)
+
+
+@torch.no_grad()
+def predict(
+    model: V50Model, samples: Sequence[PlanetSample], batch_size: int = 16
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """mu, sigma (planets, 283) in float64, in the order of ``samples``."""
+    model.eval()
+    device = next(model.parameters()).device
+    mus, sigmas = [], []
+    for start in range(0, len(samples), batch_size):
+        batch = _to(collate(samples[start : start + batch_size]), device)
+        mu, sigma = model(batch)
+        mus.append(mu.double().cpu())
+        sigmas.append(sigma.double().cpu())
+    return torch.cat(mus), torch.cat(sigmas)
+
+
+def save_checkpoint(
+    path: str | Path,
+    result: TrainingResult,
+    model_options: ModelOptions,
+    config_hash: str,
+    data_manifest: Mapping[str, str],
+    wavelength: np.ndarray,
+) -> None:
+    """Weights with what they need to be used again and what they came from."""
+    torch.save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "state_dict": result.state_dict,
+            "model_options": model_options.as_dict(),
+            "config_hash": config_hash,
+            "data_manifest": dict(data_manifest),
+            "wavelength": np.asarray(wavelength).tolist(),
+            "metrics": {
+                "best_epoch": result.best_epoch,
+                "best_validation_score": result.best_validation_score,
+                "validation_ids": result.validation_ids,
+                "history": result.history,
+            },  # fmt: skip
+        },
+        path,
+    )
+
+
+def load_checkpoint(path: str | Path, model_options: ModelOptions) -> V50Model:
+    """The trained model; a checkpoint written with other model options, or by another
+    format, is a clear error naming the file and what differs."""
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    if checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: checkpoint format {checkpoint.get('format')!r}, "
+                         f"expected {CHECKPOINT_FORMAT}")  # fmt: skip
+    saved, wanted = checkpoint["model_options"], model_options.as_dict()
+    differing = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+    if differing:
+        details = ", ".join(f"{k}: {saved.get(k)!r} vs {wanted.get(k)!r}" for k in differing)
+        raise ValueError(f"{path} was trained with other model options ({details}): retrain "
+                         "or set the model block to the checkpoint's")  # fmt: skip
+    model = V50Model(model_options, np.asarray(checkpoint["wavelength"]))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(_device())
