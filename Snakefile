@@ -16,6 +16,7 @@ include: "rules/calibrate.smk"
 include: "rules/extract.smk"
 include: "rules/fit.smk"
 include: "rules/artifacts.smk"
+include: "rules/model.smk"
 
 
 rule all:

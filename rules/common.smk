@@ -209,6 +209,13 @@ def check_raw_mem_mb(wildcards, input, attempt):
     return attempt * (500 + 3 * largest // 1_000_000)
 
 
+def submission_predictions(wildcards):
+    """The test planets' physics fits, or the V50 model's predictions (config predictor)."""
+    if config["predictor"] == "v50":
+        return ["results/predictions/v50.nc"]
+    return planets_of("test", "results/fit/{split}/{planet_id}.nc")
+
+
 def inference_output():
     """What the ``inference`` target builds: the test planets' submission, nothing of train."""
     return ["results/submission/submission.zip"]

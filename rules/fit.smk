@@ -26,7 +26,7 @@ rule fit:
 
 rule submission:
     input:
-        fits=lambda wildcards: planets_of("test", "results/fit/{split}/{planet_id}.nc"),
+        predictions=submission_predictions,
         sample=top_level("sample_submission.csv"),
         stars=top_level("test_star_info.csv"),
         naive=artifact("naive_reference.json"),
@@ -43,6 +43,8 @@ rule submission:
     localrule: True
     conda:
         "../envs/fit.yaml"
+    params:
+        predictor=config["predictor"],
     script:
         "../scripts/submission.py"
 
@@ -58,6 +60,11 @@ rule score:
         test_labels=f"{TRUTH}/test_labels.csv",
         noise_floor=f"{TRUTH}/noise_floor.csv",
         marginalised_floor=f"{TRUTH}/noise_floor_marginalised.csv",
+        physics_fits=lambda wildcards: (
+            planets_of("test", "results/fit/{split}/{planet_id}.nc")
+            if config["predictor"] == "v50"
+            else []
+        ),
     output:
         score=report(
             "results/diagnostics/score.json",
@@ -70,5 +77,7 @@ rule score:
     localrule: True
     conda:
         "../envs/fit.yaml"
+    params:
+        predictor=config["predictor"],
     script:
         "../scripts/score.py"

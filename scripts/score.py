@@ -1,4 +1,5 @@
-"""Snakemake adapter: score the simulated test planets (physics fit and baselines)."""
+"""Snakemake adapter: score the simulated test planets (the submission's predictor, the
+physics fit and the baselines)."""
 
 import pandas as pd
 
@@ -19,5 +20,7 @@ with rule_job(snakemake):
         test_labels=read_labels(snakemake.input.test_labels),
         noise_floor=pd.read_csv(snakemake.input.noise_floor).set_index("planet_id"),
         marginalised_floor=pd.read_csv(snakemake.input.marginalised_floor).set_index("planet_id"),
+        predictor="physics_fit" if snakemake.params.predictor == "physics" else "v50",
+        physics_fits=snakemake.input.physics_fits,
     )
     write_json_atomic(snakemake.output.score, report)

@@ -76,3 +76,11 @@ def test_cross_fitted_physics_never_sees_its_own_label(monkeypatch):
         trained_on = [any(np.array_equal(label, row) for row in rows) for rows in seen]
         assert trained_on.count(False) == 1, k  # exactly one prior lacks it: its own fold's
     assert np.isfinite(mu).all() and (sigma > 0).all()
+
+
+def test_cross_fitting_too_few_planets_says_what_to_do():
+    fits = [_files(seed=k)[1] for k in range(3)]
+    labels = np.array([f["fit_depth"].values for f in fits])
+    wavelength = np.r_[0.7, np.linspace(1.95, 3.9, 282)]
+    with pytest.raises(ValueError, match="fewer than 3 outside a fold.*fit.spectral_prior"):
+        cross_fitted_physics(fits, labels, wavelength, components=2, folds=5, seed=0)

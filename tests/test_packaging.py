@@ -78,9 +78,17 @@ def test_conda_env_is_pinned_and_agrees_with_pyproject(env_file):
 # ---------------------------------------------------------------- rules vs their conda envs
 
 # Conda name of an import whose package is named otherwise.
-CONDA_NAME = {"batman": "batman-package", "yaml": "pyyaml"}
+CONDA_NAME = {
+    "batman": "batman-package",
+    "yaml": "pyyaml",
+    "torch": "pytorch",
+    "torch_geometric": "pytorch_geometric",
+}
 # Snakemake puts itself on the path of the scripts it runs; everything else comes from the env.
 PROVIDED = {"snakemake", "__future__"}
+# Imported only where present (try/except ImportError): mamba-ssm needs CUDA, the CPU path
+# has the same parameters (spectramind.models.mamba).
+OPTIONAL = {"mamba_ssm"}
 
 
 def rule_blocks(smk: Path) -> dict[str, str]:
@@ -133,7 +141,7 @@ def third_party_imports(script: Path) -> set[str]:
                 if parts[0] == "spectramind":
                     modules = (_module_file(".".join(parts[:k])) for k in range(1, len(parts) + 1))
                     todo += [module for module in modules if module]
-                elif parts[0] not in sys.stdlib_module_names | PROVIDED:
+                elif parts[0] not in sys.stdlib_module_names | PROVIDED | OPTIONAL:
                     needed.add(parts[0])
     return needed
 

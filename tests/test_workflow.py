@@ -333,3 +333,45 @@ def test_per_planet_rules_have_a_benchmark_and_memory_that_grows_on_retry():
             assert "    benchmark:" in block, f"{smk.name}: {name} has no benchmark"
             memory = block.split("mem_mb=", 1)[1].split(",", 1)[0]
             assert memory.startswith("per_attempt(") or memory == "check_raw_mem_mb", name
+
+
+V50_CONFIG = """\
+predictor: v50
+fit:
+  spectral_prior: false  # cross-fitting it takes more than three train planets
+model:
+  hidden: 8
+  heads: 2
+  steps: 16
+training:
+  epochs: 2
+"""
+
+
+def test_v50_predictor_trains_predicts_and_is_scored_beside_the_fit(simulated_run, tmp_path):
+    """predictor: v50 trains the model on the train planets, predicts the test planets in
+    one job, and the submission and score.json are the model's, with the physics fit scored
+    beside it. A checkpoint read as given with other model options is refused by name."""
+    work = tmp_path / "v50"
+    shutil.copytree(simulated_run, work, ignore=shutil.ignore_patterns(".snakemake"))
+    (work / "v50.yaml").write_text(V50_CONFIG)
+    run = ("--configfile", str(work / "small.yaml"), str(work / "v50.yaml"))
+    result = snakemake(work, "--cores", "2", *run)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((work / "results/model/train_metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    score = json.loads((work / "results/diagnostics/score.json").read_text())
+    assert score["predictor"] == "v50" and {"v50", "physics_fit"} <= set(score)
+    from spectramind.submission.format import read_submission
+
+    ids, mu, _ = read_submission(work / "results/submission/submission.csv")
+    assert sorted(ids) == sorted(score["planet_ids"]) and (mu >= 0).all()
+    # The trained artifacts read as given, with a model block that does not match them.
+    other = tmp_path / "other.yaml"
+    other.write_text(V50_CONFIG.replace("hidden: 8", "hidden: 12").replace("heads: 2", "heads: 4")
+                     + f"artifacts_dir: {work / 'results/artifacts'}\n")  # fmt: skip
+    result = snakemake(work, "results/predictions/v50.nc", "--forcerun", "predict", "--cores",
+                       "1", "--configfile", str(work / "small.yaml"), str(other))  # fmt: skip
+    assert result.returncode != 0
+    log = (work / "results/logs/predict.log").read_text()
+    assert "trained with other model options (heads: 2 vs 4, hidden: 8 vs 12)" in log

@@ -15,6 +15,7 @@ from spectramind.evaluation.baselines import (
     white_light_depths,
 )
 from spectramind.evaluation.metrics import competition_score, error_summary, rmse_over_floor
+from spectramind.fit.collect import load_predictions
 from spectramind.submission.format import read_submission
 
 
@@ -53,11 +54,14 @@ def score_simulated_run(
     test_labels: pd.DataFrame,
     noise_floor: pd.DataFrame,
     marginalised_floor: pd.DataFrame,
+    predictor: str = "physics_fit",
+    physics_fits: Sequence[str | Path] = (),
 ) -> dict[str, Any]:
-    """The submission (physics fit) vs the naive and public baselines on the simulated
-    test planets, RMSE also relative to both Cramer-Rao floors (depth-only and
-    marginalised). Planets without light curves (excluded by check_raw) get the naive
-    prediction from every method, as the submission gives them."""
+    """The submission (under the name of its ``predictor``) vs the naive and public
+    baselines on the simulated test planets, and vs the physics fit (``physics_fits``, when
+    the submission is another predictor's); RMSE also relative to both Cramer-Rao floors
+    (depth-only and marginalised). Planets without light curves (excluded by check_raw) get
+    the naive prediction from every method, as the submission gives them."""
     ids, mu, sigma = read_submission(submission)
     truth = test_labels.loc[ids].to_numpy()
     floor = noise_floor.loc[ids].to_numpy()
@@ -69,18 +73,28 @@ def score_simulated_run(
     )
     missing = ~np.isfinite(public_mu[:, 0])
     public_mu[missing], public_sigma[missing] = naive_mu[missing], naive_sigma[missing]
+    methods = {
+        predictor: (mu, sigma),
+        "naive": (naive_mu, naive_sigma),
+        "public_baseline": (public_mu, public_sigma),
+    }
+    if physics_fits:
+        fit_ids, fit_mu, fit_sigma = load_predictions(physics_fits)
+        row = {planet: k for k, planet in enumerate(fit_ids)}
+        physics_mu, physics_sigma = naive_mu.copy(), naive_sigma.copy()
+        for k, planet in enumerate(ids):
+            if planet in row:
+                physics_mu[k], physics_sigma[k] = fit_mu[row[planet]], fit_sigma[row[planet]]
+        methods["physics_fit"] = (physics_mu, physics_sigma)
     report = evaluate(
-        {
-            "physics_fit": (mu, sigma),
-            "naive": (naive_mu, naive_sigma),
-            "public_baseline": (public_mu, public_sigma),
-        },
+        methods,
         truth,
         naive,
         floor,
         marginalised_floor.loc[ids].to_numpy(),
     )
     report["public_baseline"].update(public_baseline)
+    report["predictor"] = predictor
     report["planet_ids"] = ids
     report["planets_without_lightcurves"] = [i for i in ids if i not in white]
     return report

@@ -1,4 +1,5 @@
-"""Gather per-planet fits into prediction arrays (planets, 283)."""
+"""Gather predictions into arrays (planets, 283): the per-planet physics fits, or the
+V50 model's predictions file (rule predict)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,13 @@ def load_predictions(paths: Sequence[str | Path]) -> tuple[list[int], np.ndarray
             mu.append(np.clip(fit["depth"].values, 0.0, None))
             sigma.append(fit["sigma"].values)
     return ids, np.array(mu), np.array(sigma)
+
+
+def load_model_predictions(path: str | Path) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Planet ids, depths and sigmas of the V50 model's predictions file."""
+    with xr.open_dataset(path) as predictions:
+        return (
+            [int(i) for i in predictions["planet"].values],
+            predictions["depth"].values,
+            predictions["sigma"].values,
+        )

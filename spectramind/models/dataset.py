@@ -19,6 +19,7 @@ from spectramind.fit.spectral_prior import posterior
 from spectramind.fit.training import learn_spectrum
 
 STAR_FEATURES = ("Rs", "Ms", "Ts", "Mp", "P", "sma", "i")
+MIN_PRIOR_PLANETS = 3  # fewest labels a spectral prior is learned from (fit.training)
 FGS1_REGRESSORS = ("fgs1_centroid_x", "fgs1_centroid_y")
 
 
@@ -126,7 +127,15 @@ def cross_fitted_physics(
     """Physics mu and sigma (planets, 283) of training planets whose spectral prior never saw
     their own label: the planets are split into ``folds`` (seeded), and each fold's
     posteriors use a prior learned from the other folds' labels."""
-    order = np.random.default_rng(seed).permutation(len(fits))
+    n_planets = len(fits)
+    folds = min(folds, n_planets)
+    if n_planets - int(np.ceil(n_planets / folds)) < MIN_PRIOR_PLANETS:
+        raise ValueError(
+            f"cross-fitting the spectral prior over {folds} folds of {n_planets} train planets "
+            f"leaves fewer than {MIN_PRIOR_PLANETS} outside a fold: use more train planets or "
+            "switch the prior off (fit.spectral_prior: false)"
+        )
+    order = np.random.default_rng(seed).permutation(n_planets)
     mu, sigma = np.empty_like(labels), np.empty_like(labels)
     for held_out in np.array_split(order, folds):
         rest = np.setdiff1d(order, held_out)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from spectramind.core.atomic import atomic_output
 from spectramind.core.options import ConfigBlock, check_limits
 from spectramind.models.dataset import PlanetSample
 from spectramind.models.loss import LossWeights, V50Loss, score_per_planet
@@ -197,24 +198,24 @@ def save_checkpoint(
     data_manifest: Mapping[str, str],
     wavelength: np.ndarray,
 ) -> None:
-    """Weights with what they need to be used again and what they came from."""
-    torch.save(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "state_dict": result.state_dict,
-            "model_options": model_options.as_dict(),
-            "config_hash": config_hash,
-            "data_manifest": dict(data_manifest),
-            "wavelength": np.asarray(wavelength).tolist(),
-            "metrics": {
-                "best_epoch": result.best_epoch,
-                "best_validation_score": result.best_validation_score,
-                "validation_ids": result.validation_ids,
-                "history": result.history,
-            },  # fmt: skip
+    """Weights with what they need to be used again and what they came from (written
+    atomically: a killed run leaves no half checkpoint)."""
+    checkpoint = {
+        "format": CHECKPOINT_FORMAT,
+        "state_dict": result.state_dict,
+        "model_options": model_options.as_dict(),
+        "config_hash": config_hash,
+        "data_manifest": dict(data_manifest),
+        "wavelength": np.asarray(wavelength).tolist(),
+        "metrics": {
+            "best_epoch": result.best_epoch,
+            "best_validation_score": result.best_validation_score,
+            "validation_ids": result.validation_ids,
+            "history": result.history,
         },
-        path,
-    )
+    }
+    with atomic_output(path) as tmp:
+        torch.save(checkpoint, tmp)
 
 
 def load_checkpoint(path: str | Path, model_options: ModelOptions) -> V50Model:

@@ -1,0 +1,36 @@
+"""Snakemake adapter: V50 predictions for every test planet, in one process."""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import xarray as xr
+
+from spectramind.core.jobs import rule_job
+from spectramind.core.netcdf import write_netcdf
+from spectramind.io import read_star_info
+from spectramind.models.dataset import planet_sample
+from spectramind.models.training import load_checkpoint, predict
+from spectramind.models.v50 import ModelOptions
+
+with rule_job(snakemake):
+    torch.set_num_threads(snakemake.threads)
+    options = ModelOptions.from_config(snakemake.params.model)
+    model = load_checkpoint(snakemake.input.checkpoint, options)
+    stars = read_star_info(Path(snakemake.input.stars).parent, "test")
+    samples = []
+    for lc_path, fit_path in zip(snakemake.input.lightcurves, snakemake.input.fits, strict=True):
+        planet_id = int(Path(fit_path).stem)
+        fit = xr.load_dataset(fit_path)
+        samples.append(
+            planet_sample(planet_id, xr.load_dataset(lc_path), fit, stars.loc[planet_id],
+                          fit["depth"].values, fit["sigma"].values, options.steps)
+        )  # fmt: skip
+    mu, sigma = predict(model, samples)
+    predictions = xr.Dataset(
+        {"depth": (("planet", "channel"), np.clip(mu.numpy(), 0.0, None)),
+         "sigma": (("planet", "channel"), sigma.numpy())},
+        coords={"planet": [s.planet_id for s in samples], "channel": np.arange(mu.shape[1])},
+        attrs={"title": "SpectraMind V50 model predictions"},
+    )  # fmt: skip
+    write_netcdf(predictions, snakemake.output.predictions)

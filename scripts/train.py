@@ -1,0 +1,55 @@
+"""Snakemake adapter: train the V50 model on the train planets (one process, all cores)."""
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import xarray as xr
+
+from spectramind.core.atomic import write_json_atomic
+from spectramind.core.jobs import rule_job
+from spectramind.core.provenance import config_hash, sha256_outputs
+from spectramind.evaluation.artifacts import read_artifact
+from spectramind.fit import FitOptions
+from spectramind.io import read_labels, read_star_info, read_wavelengths
+from spectramind.models.dataset import cross_fitted_physics, planet_sample
+from spectramind.models.training import TrainingOptions, save_checkpoint, train_model
+from spectramind.models.v50 import ModelOptions
+
+with rule_job(snakemake):
+    torch.set_num_threads(snakemake.threads)
+    model_options = ModelOptions.from_config(snakemake.params.model)
+    options = TrainingOptions.from_config(snakemake.params.training)
+    fit_options = FitOptions.from_config(snakemake.params.fit)
+    stars = read_star_info(Path(snakemake.input.stars).parent, "train")
+    labels = read_labels(snakemake.input.labels)
+    wavelength = read_wavelengths(Path(snakemake.input.wavelengths).parent)
+    ids = [int(Path(p).stem) for p in snakemake.input.fits]
+    fits = [xr.load_dataset(p) for p in snakemake.input.fits]
+    truth = labels.loc[ids].to_numpy()
+    if fit_options.spectral_prior:  # the prior of each planet's fit never saw its label
+        physics_mu, physics_sigma = cross_fitted_physics(
+            fits, truth, wavelength, fit_options.spectral_prior_components,
+            options.cross_fit_folds, snakemake.params.seed,
+        )  # fmt: skip
+    else:
+        physics_mu = np.array([f["depth"].values for f in fits])
+        physics_sigma = np.array([f["sigma"].values for f in fits])
+    samples = []
+    for k, (planet_id, path) in enumerate(zip(ids, snakemake.input.lightcurves, strict=True)):
+        samples.append(
+            planet_sample(planet_id, xr.load_dataset(path), fits[k], stars.loc[planet_id],
+                          physics_mu[k], physics_sigma[k], model_options.steps, truth[k])
+        )  # fmt: skip
+    naive = read_artifact(snakemake.input.naive, ("mean", "sigma"))
+    result = train_model(samples, wavelength, (naive["mean"], naive["sigma"]), model_options,
+                         options, snakemake.params.seed)  # fmt: skip
+    save_checkpoint(
+        snakemake.output.checkpoint, result, model_options,
+        config_hash(snakemake.params.config), sha256_outputs(snakemake.input), wavelength,
+    )  # fmt: skip
+    write_json_atomic(
+        snakemake.output.metrics,
+        {"best_epoch": result.best_epoch, "best_validation_score": result.best_validation_score,
+         "validation_planets": result.validation_ids, "history": result.history},
+    )  # fmt: skip
