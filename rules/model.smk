@@ -22,7 +22,7 @@ rule train:
         "results/benchmarks/train.tsv"
     conda:
         "../envs/model.yaml"
-    threads: workflow.cores
+    threads: 8  # capped at --cores
     resources:
         mem_mb=per_attempt(4000),
         runtime=240,
@@ -51,7 +51,7 @@ rule predict:
         "results/logs/predict.log",
     conda:
         "../envs/model.yaml"
-    threads: workflow.cores
+    threads: 8  # capped at --cores
     resources:
         mem_mb=per_attempt(4000),
         runtime=60,
