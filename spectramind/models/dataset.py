@@ -104,9 +104,9 @@ def planet_sample(
         airs=_float32(resample(airs_time, airs, steps).T[:, None, :]),
         nodes=_float32(nodes),
         star=_float32(np.log(np.abs([float(star[k]) for k in STAR_FEATURES]) + 1e-9)),
-        physics_mu=torch.as_tensor(physics_mu, dtype=torch.float64),
-        physics_sigma=torch.as_tensor(physics_sigma, dtype=torch.float64),
-        truth=None if truth is None else torch.as_tensor(truth, dtype=torch.float64),
+        physics_mu=torch.tensor(physics_mu, dtype=torch.float64),
+        physics_sigma=torch.tensor(physics_sigma, dtype=torch.float64),
+        truth=None if truth is None else torch.tensor(truth, dtype=torch.float64),
     )
 
 

@@ -1,0 +1,169 @@
+"""Benchmark: the V50 model against the physics fit (v2) it starts from and the naive
+prediction, trained and evaluated in one run on the mismatch simulation.
+
+Uses the data and the learned priors of benchmarks/physics_fit.py (same --workdir, cached):
+fits every train and held-out planet with v2, cross-fits the train planets' physics
+predictions (the spectral prior never sees a planet's own label), trains the model with
+the workflow's default options (config/config.yaml) and prints: score, RMSE / depth-only
+floor, coverage 68 / 95 %, train minutes, predict seconds per planet.
+
+    python benchmarks/model.py --workdir /tmp/physics_fit [--n-train 60 --n-test 200]
+"""
+
+# ruff: noqa: E402 (BLAS threads are set before numpy is imported)
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import argparse
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from physics_fit import (  # noqa: I001 (a sibling script, not a package)
+    MISMATCH,
+    REPO,
+    learn_priors,
+    prepare_data,
+    truth_table,
+    workflow_options,
+)
+
+from spectramind import io
+from spectramind.core.netcdf import write_netcdf
+from spectramind.evaluation.metrics import competition_score, naive_reference
+from spectramind.fit import FitPriors, fit_planet
+from spectramind.models.dataset import cross_fitted_physics, planet_sample
+from spectramind.models.training import TrainingOptions, predict, train_model
+from spectramind.models.v50 import ModelOptions, V50Model
+from spectramind.simulate import SimulationConfig
+
+_PRIORS: FitPriors | None = None
+
+
+def _init(priors: FitPriors) -> None:
+    global _PRIORS
+    _PRIORS = priors
+
+
+def _fit(task: tuple[Path, str, int]) -> None:
+    workdir, split, planet_id = task
+    out = workdir / "fits_v2" / split / f"{planet_id}.nc"
+    if out.exists():
+        return
+    star = io.read_star_info(workdir / "raw", split).loc[planet_id]
+    with xr.open_dataset(workdir / "lightcurves" / split / f"{planet_id}.nc") as lc:
+        write_netcdf(fit_planet(lc.load(), star, workflow_options()[2], _PRIORS), out)
+
+
+def summarise(name: str, truth, mu, sigma, floor, naive, extra: dict) -> dict:
+    mu = np.clip(mu, 0.0, None)
+    pulls = np.abs(mu - truth) / sigma
+    return {
+        "predictor": name,
+        "score": competition_score(truth, mu, sigma, *naive),
+        "rmse/depth-only": float(np.sqrt(np.mean((mu - truth) ** 2) / np.mean(floor**2))),
+        "cov68": float(np.mean(pulls < 1)),
+        "cov95": float(np.mean(pulls < 1.96)),
+        **extra,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/physics_fit_benchmark"))
+    parser.add_argument("--n-test", type=int, default=200)
+    parser.add_argument("--n-train", type=int, default=60)
+    parser.add_argument("--n-labels", type=int, default=1000)
+    parser.add_argument("--cadence", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    config = SimulationConfig(seed=args.seed, n_train=args.n_train, n_test=args.n_test,
+                              cadence=args.cadence, **MISMATCH)  # fmt: skip
+    workdir = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    prepare_data(config, workdir, args.jobs)
+    priors = learn_priors(config, workdir, args.n_labels, args.jobs)
+    labels = {split: truth_table(workdir, split, "depth") for split in ("train", "test")}
+    tasks = [(workdir, split, pid) for split in labels for pid in labels[split].index]
+    for split in labels:
+        (workdir / "fits_v2" / split).mkdir(parents=True, exist_ok=True)
+    with Pool(args.jobs, initializer=_init, initargs=(priors,)) as pool:
+        pool.map(_fit, tasks)
+    fits = {
+        split: [xr.load_dataset(workdir / f"fits_v2/{split}/{p}.nc") for p in labels[split].index]
+        for split in labels
+    }
+    settings = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    model_options = ModelOptions.from_config(settings.get("model"))
+    options = TrainingOptions.from_config(settings.get("training"))
+    wavelength = io.read_wavelengths(workdir / "raw")
+    train_truth = labels["train"].to_numpy()
+    physics_mu, physics_sigma = cross_fitted_physics(
+        fits["train"], train_truth, wavelength, 6, options.cross_fit_folds, args.seed
+    )
+
+    def samples(split: str, mu: np.ndarray, sigma: np.ndarray) -> list:
+        stars = io.read_star_info(workdir / "raw", split)
+        out = []
+        for k, pid in enumerate(labels[split].index):
+            lc = xr.load_dataset(workdir / "lightcurves" / split / f"{pid}.nc")
+            out.append(planet_sample(pid, lc, fits[split][k], stars.loc[pid], mu[k], sigma[k],
+                                     model_options.steps, labels[split].to_numpy()[k]))  # fmt: skip
+        return out
+
+    torch.set_num_threads(args.jobs)
+    naive = naive_reference(train_truth)
+    start = time.time()
+    result = train_model(samples("train", physics_mu, physics_sigma), wavelength, naive,
+                         model_options, options, args.seed)  # fmt: skip
+    train_minutes = (time.time() - start) / 60
+    test_mu = np.array([f["depth"].values for f in fits["test"]])
+    test_sigma = np.array([f["sigma"].values for f in fits["test"]])
+    test_samples = samples("test", test_mu, test_sigma)
+    model = V50Model(model_options, wavelength)
+    model.load_state_dict(result.state_dict)
+    start = time.time()
+    mu, sigma = predict(model, test_samples)
+    predict_seconds = (time.time() - start) / len(test_samples)
+    truth = labels["test"].to_numpy()
+    floor = truth_table(workdir, "test", "noise_floor").loc[labels["test"].index].to_numpy()
+    naive_mu, naive_sigma = np.full_like(truth, naive[0]), np.full_like(truth, naive[1])
+    rows = [
+        summarise("naive", truth, naive_mu, naive_sigma, floor, naive, {}),
+        summarise("physics v2", truth, test_mu, test_sigma, floor, naive, {}),
+        summarise(
+            "V50",
+            truth,
+            mu.numpy(),
+            sigma.numpy(),
+            floor,
+            naive,
+            {
+                "train_minutes": train_minutes,
+                "predict_s_per_planet": predict_seconds,
+                "best_epoch": result.best_epoch,
+            },
+        ),  # fmt: skip
+    ]
+    pd.set_option("display.width", 200)
+    print(f"\n{len(truth)} held-out mismatch planets (seed {args.seed}), model trained on "
+          f"{len(train_truth)} train planets")  # fmt: skip
+    print(pd.DataFrame(rows).set_index("predictor").round(4).T.to_string())
+
+
+if __name__ == "__main__":
+    main()
