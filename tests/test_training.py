@@ -89,3 +89,13 @@ def test_bad_training_options_are_refused():
     with pytest.raises(ValueError, match="training.epochs"):
         TrainingOptions(epochs=0)
     assert np.isfinite(TRAINING.learning_rate)
+
+
+def test_band_coherence_reaches_the_loss_through_the_model_bands():
+    """training.loss.band_coherence acts on the model's molecular bands (the graph's): the
+    default bands give H2O, CO2, CH4 and CO bins, offset past the FGS1 bin."""
+    from spectramind.models.training import band_bins
+
+    bins = band_bins(WAVELENGTH, ModelOptions())
+    assert [len(b) for b in bins] == [80, 51, 94, 29] and min(int(b.min()) for b in bins) >= 1
+    assert band_bins(WAVELENGTH, ModelOptions(bands={})) == []

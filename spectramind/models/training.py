@@ -21,6 +21,7 @@ import torch
 
 from spectramind.core.atomic import atomic_output
 from spectramind.core.options import ConfigBlock, check_limits
+from spectramind.models.bands import band_membership
 from spectramind.models.dataset import PlanetSample
 from spectramind.models.loss import LossWeights, V50Loss, score_per_planet
 from spectramind.models.rules import parse_rules
@@ -114,6 +115,13 @@ def validation_score(
     return float(score_per_planet(truth, mu, sigma, *naive).mean())
 
 
+def band_bins(wavelength: np.ndarray, model_options: ModelOptions) -> list[torch.Tensor]:
+    """Indices (among the 283 bins) of each molecule's band bins, for the loss's
+    band-coherence term; the same bands as the graph's band edges."""
+    members = band_membership(np.asarray(wavelength)[1:], model_options.bands)
+    return [torch.as_tensor(idx + 1) for idx in members.values() if len(idx) > 1]
+
+
 def train_model(
     samples: Sequence[PlanetSample],
     wavelength: np.ndarray,
@@ -130,8 +138,13 @@ def train_model(
     train = [by_id[i] for i in train_ids]
     validation = [by_id[i] for i in val_ids]
     model = V50Model(model_options, wavelength).to(device)
-    loss = V50Loss(*naive, torch.as_tensor(wavelength), LossWeights(**options.loss),
-                   parse_rules(options.rules)).to(device)  # fmt: skip
+    loss = V50Loss(
+        *naive,
+        torch.as_tensor(wavelength),
+        LossWeights(**options.loss),
+        parse_rules(options.rules),
+        band_bins(wavelength, model_options),
+    ).to(device)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay
     )
