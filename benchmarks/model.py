@@ -5,7 +5,8 @@ Uses the data and the learned priors of benchmarks/physics_fit.py (same --workdi
 fits every train and held-out planet with v2, cross-fits the train planets' physics
 predictions (the spectral prior never sees a planet's own label), trains the model with
 the workflow's default options (config/config.yaml) and prints: score, RMSE / depth-only
-floor, coverage 68 / 95 %, train minutes, predict seconds per planet.
+floor and both floors of FGS1, coverage 68 / 95 %, train minutes, predict seconds per planet
+(physics_fit.summarise, so the two tables read alike).
 
     python benchmarks/model.py --workdir /tmp/physics_fit [--n-train 60 --n-test 200]
 """
@@ -19,7 +20,6 @@ import os
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
-import argparse
 import sys
 import time
 from multiprocessing import Pool
@@ -33,22 +33,23 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from physics_fit import (  # noqa: I001 (a sibling script, not a package)
-    MISMATCH,
     REPO,
+    benchmark_arguments,
     learn_priors,
     prepare_data,
+    simulation_config,
+    summarise,
     truth_table,
     workflow_options,
 )
 
 from spectramind import io
 from spectramind.core.netcdf import write_netcdf
-from spectramind.evaluation.metrics import competition_score, naive_reference
+from spectramind.evaluation.metrics import naive_reference
 from spectramind.fit import FitPriors, fit_planet
 from spectramind.models.dataset import cross_fitted_physics, planet_sample
 from spectramind.models.training import TrainingOptions, predict, train_model
 from spectramind.models.v50 import ModelOptions, V50Model
-from spectramind.simulate import SimulationConfig
 
 _PRIORS: FitPriors | None = None
 
@@ -68,31 +69,9 @@ def _fit(task: tuple[Path, str, int]) -> None:
         write_netcdf(fit_planet(lc.load(), star, workflow_options()[2], _PRIORS), out)
 
 
-def summarise(name: str, truth, mu, sigma, floor, naive, extra: dict) -> dict:
-    mu = np.clip(mu, 0.0, None)
-    pulls = np.abs(mu - truth) / sigma
-    return {
-        "predictor": name,
-        "score": competition_score(truth, mu, sigma, *naive),
-        "rmse/depth-only": float(np.sqrt(np.mean((mu - truth) ** 2) / np.mean(floor**2))),
-        "cov68": float(np.mean(pulls < 1)),
-        "cov95": float(np.mean(pulls < 1.96)),
-        **extra,
-    }
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/physics_fit_benchmark"))
-    parser.add_argument("--n-test", type=int, default=200)
-    parser.add_argument("--n-train", type=int, default=60)
-    parser.add_argument("--n-labels", type=int, default=1000)
-    parser.add_argument("--cadence", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
-    config = SimulationConfig(seed=args.seed, n_train=args.n_train, n_test=args.n_test,
-                              cadence=args.cadence, **MISMATCH)  # fmt: skip
+    args = benchmark_arguments(__doc__.splitlines()[0]).parse_args()
+    config = simulation_config(args)
     workdir = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     prepare_data(config, workdir, args.jobs)
@@ -113,7 +92,12 @@ def main() -> None:
     wavelength = io.read_wavelengths(workdir / "raw")
     train_truth = labels["train"].to_numpy()
     physics_mu, physics_sigma = cross_fitted_physics(
-        fits["train"], train_truth, wavelength, 6, options.cross_fit_folds, args.seed
+        fits["train"],
+        train_truth,
+        wavelength,
+        workflow_options()[2].spectral_prior_components,
+        options.cross_fit_folds,
+        args.seed,
     )
 
     def samples(split: str, mu: np.ndarray, sigma: np.ndarray) -> list:
@@ -140,24 +124,18 @@ def main() -> None:
     mu, sigma = predict(model, test_samples)
     predict_seconds = (time.time() - start) / len(test_samples)
     truth = labels["test"].to_numpy()
-    floor = truth_table(workdir, "test", "noise_floor").loc[labels["test"].index].to_numpy()
+    floors = tuple(
+        truth_table(workdir, "test", key).loc[labels["test"].index].to_numpy()
+        for key in ("noise_floor", "noise_floor_marginalised")
+    )
     naive_mu, naive_sigma = np.full_like(truth, naive[0]), np.full_like(truth, naive[1])
+    v50 = summarise("V50", mu.numpy(), sigma.numpy(), None, truth, floors, naive)
+    v50.update(train_minutes=train_minutes, predict_s_per_planet=predict_seconds,
+               best_epoch=result.best_epoch)  # fmt: skip
     rows = [
-        summarise("naive", truth, naive_mu, naive_sigma, floor, naive, {}),
-        summarise("physics v2", truth, test_mu, test_sigma, floor, naive, {}),
-        summarise(
-            "V50",
-            truth,
-            mu.numpy(),
-            sigma.numpy(),
-            floor,
-            naive,
-            {
-                "train_minutes": train_minutes,
-                "predict_s_per_planet": predict_seconds,
-                "best_epoch": result.best_epoch,
-            },
-        ),  # fmt: skip
+        summarise("naive", naive_mu, naive_sigma, None, truth, floors, naive),
+        summarise("physics v2", test_mu, test_sigma, None, truth, floors, naive),
+        v50,
     ]
     pd.set_option("display.width", 200)
     print(f"\n{len(truth)} held-out mismatch planets (seed {args.seed}), model trained on "

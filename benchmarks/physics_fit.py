@@ -52,7 +52,7 @@ from spectramind.extract.lightcurves import extract_planet
 from spectramind.extract.options import ExtractionOptions
 from spectramind.fit import FitOptions, FitPriors, fit_planet
 from spectramind.fit.limb_darkening import LimbDarkeningPrior
-from spectramind.fit.training import (
+from spectramind.fit.priors import (
     learn_limb_darkening,
     learn_spectrum,
     learn_white_light_scale,
@@ -301,8 +301,9 @@ def full_cadence_seconds(
         return [r["seconds"] for _, r in pool.imap_unordered(_fit_v2, [(workdir, i) for i in ids])]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def benchmark_arguments(description: str) -> argparse.ArgumentParser:
+    """The data set's command-line options, shared with benchmarks/model.py (same cache)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/physics_fit_benchmark"))
     parser.add_argument("--n-test", type=int, default=200)
     parser.add_argument("--n-train", type=int, default=60)
@@ -310,13 +311,23 @@ def main() -> None:
     parser.add_argument("--cadence", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    return parser
+
+
+def simulation_config(args: argparse.Namespace) -> SimulationConfig:
+    """The mismatch simulation the arguments describe."""
+    return SimulationConfig(
+        seed=args.seed, n_train=args.n_train, n_test=args.n_test, cadence=args.cadence, **MISMATCH
+    )
+
+
+def main() -> None:
+    parser = benchmark_arguments(__doc__.splitlines()[0])
     parser.add_argument(
         "--full-cadence", type=int, default=2, help="planets to time the v2 fit on at full size"
     )
     args = parser.parse_args()
-    config = SimulationConfig(
-        seed=args.seed, n_train=args.n_train, n_test=args.n_test, cadence=args.cadence, **MISMATCH
-    )
+    config = simulation_config(args)
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     print(f"1. data: {args.n_train} train + {args.n_test} test planets, cadence {args.cadence}")

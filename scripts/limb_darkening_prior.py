@@ -4,7 +4,7 @@ import pandas as pd
 
 from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
-from spectramind.fit.training import learn_limb_darkening
+from spectramind.fit.priors import learn_limb_darkening
 
 with rule_job(snakemake):
     samples = pd.concat([pd.read_csv(path) for path in snakemake.input.samples])

@@ -7,7 +7,7 @@ import xarray as xr
 from spectramind.core.atomic import write_csv_atomic
 from spectramind.core.jobs import rule_job
 from spectramind.fit import FitOptions
-from spectramind.fit.training import limb_darkening_samples
+from spectramind.fit.priors import limb_darkening_samples
 from spectramind.io import read_labels, read_star_info
 
 with rule_job(snakemake):

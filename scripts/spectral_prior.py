@@ -4,7 +4,7 @@ from pathlib import Path
 
 from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
-from spectramind.fit.training import learn_spectrum
+from spectramind.fit.priors import learn_spectrum
 from spectramind.io import read_labels, read_wavelengths
 
 with rule_job(snakemake):

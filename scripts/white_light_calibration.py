@@ -10,7 +10,7 @@ from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
 from spectramind.fit import FitOptions
 from spectramind.fit.limb_darkening import LimbDarkeningPrior
-from spectramind.fit.training import learn_white_light_scale, white_light_pulls
+from spectramind.fit.priors import learn_white_light_scale, white_light_pulls
 from spectramind.io import read_labels, read_star_info
 
 with rule_job(snakemake):

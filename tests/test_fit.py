@@ -26,12 +26,12 @@ from spectramind.evaluation.baselines import white_light_depth
 from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.extract.lightcurves import extract_planet
 from spectramind.fit import FitOptions, fit_planet
-from spectramind.fit.spectrum import red_noise_beta
-from spectramind.fit.training import (
+from spectramind.fit.priors import (
     learn_white_light_scale,
     limb_darkening_samples,
     white_light_pulls,
 )
+from spectramind.fit.spectrum import red_noise_beta
 from spectramind.fit.white_light import VisitCurves, find_transit
 from spectramind.io.layout import AIRS_SCIENCE_COLUMNS
 from spectramind.simulate import PlanetTruth, SimulationConfig, draw_planet

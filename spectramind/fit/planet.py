@@ -118,7 +118,7 @@ def airs_channels(
 
 def channel_limb_darkening(
     channels: ChannelSet,
-    depth: float | np.ndarray | None,
+    depth: np.ndarray | None,
     prior_mean: np.ndarray | None,
     prior_sigma: np.ndarray | None,
     start: tuple[float, float, float],
@@ -135,7 +135,7 @@ def channel_limb_darkening(
     centres, values, covariances = [], [], []
     for group in groups:
         data = group_curves(channels.flux, channels.sigma, designs, group)
-        known = None if depth is None else float(np.mean(np.asarray(depth)[group]))
+        known = None if depth is None else float(np.mean(depth[group]))
         prior = None
         if prior_mean is not None and prior_sigma is not None:
             prior = (prior_mean[:, group].mean(axis=1), prior_sigma)

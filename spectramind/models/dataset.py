@@ -15,11 +15,10 @@ import numpy as np
 import torch
 import xarray as xr
 
+from spectramind.fit.priors import MIN_PRIOR_PLANETS, learn_spectrum
 from spectramind.fit.spectral_prior import posterior
-from spectramind.fit.training import learn_spectrum
 
 STAR_FEATURES = ("Rs", "Ms", "Ts", "Mp", "P", "sma", "i")
-MIN_PRIOR_PLANETS = 3  # fewest labels a spectral prior is learned from (fit.training)
 FGS1_REGRESSORS = ("fgs1_centroid_x", "fgs1_centroid_y")
 
 

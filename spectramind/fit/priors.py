@@ -29,6 +29,7 @@ from spectramind.fit.spectral_prior import SpectralPrior, learn_spectral_prior
 from spectramind.fit.white_light import INSTRUMENTS, fit_white_light
 
 SAMPLE_COLUMNS = ["wavelength", "Ts", "u1", "u2", "u1_sigma", "u2_sigma"]
+MIN_PRIOR_PLANETS = 3  # fewest labels a spectral prior is learned from
 MIN_CALIBRATION_PLANETS = 5  # fewer: the white light's stated sigma is kept (scale 1)
 
 
@@ -94,9 +95,10 @@ def learn_spectrum(
     n_planets - 2 components, so a small training set still gives a prior."""
     labels = np.asarray(labels, dtype=np.float64)
     n_planets = len(labels)
-    if n_planets < 3:
+    if n_planets < MIN_PRIOR_PLANETS:
         raise ValueError(
-            f"the spectral prior needs at least 3 training planets, got {n_planets}: use more "
+            f"the spectral prior needs at least {MIN_PRIOR_PLANETS} training planets, got "
+            f"{n_planets}: use more "
             "(simulation.n_train on simulated data) or switch it off (fit.spectral_prior: false)"
         )
     return learn_spectral_prior(labels, wavelength, min(components, n_planets - 2))
