@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from spectramind.models.mamba import (  # noqa: E402 (after the optional-extra skip)
     FGS1Encoder,
     MambaMixer,
-    make_mixer,
+    mamba_ssm_scan,
     selective_scan_parallel,
     selective_scan_sequential,
 )
@@ -166,26 +166,55 @@ def test_state_dict_has_mamba_ssm_layout(config):
     assert state["dt_proj.weight"].abs().max() <= mixer.dt_rank**-0.5
 
 
-@pytest.mark.parametrize("scan", SCANS)
+@pytest.mark.parametrize("scan", [*SCANS, "mamba_ssm kernel"])
 def test_mixer_matches_mamba_ssm_on_cuda(scan):
+    """Output and gradients of each of our scans, and of the mixer running mamba_ssm's
+    kernel, against mamba_ssm's own Mamba (its reference path) with the same weights."""
     mamba_simple = pytest.importorskip("mamba_ssm.modules.mamba_simple")
     if not torch.cuda.is_available():
         pytest.skip("mamba_ssm's kernels need CUDA")
     torch.manual_seed(0)
-    mixer = MambaMixer(16, scan=scan)
+    kernel = scan == "mamba_ssm kernel"
+    mixer = MambaMixer(16, scan="parallel" if kernel else scan, cuda_kernel=kernel)
     _perturb(mixer, seed=5)
-    reference = mamba_simple.Mamba(16).cuda()
+    reference = mamba_simple.Mamba(16, use_fast_path=False).cuda()
     reference.load_state_dict(mixer.state_dict(), strict=True)
     mixer = mixer.cuda()
     x = torch.randn(2, 64, 16, generator=torch.Generator().manual_seed(6)).cuda()
-    with torch.no_grad():
-        torch.testing.assert_close(mixer(x), reference(x), rtol=0, atol=1e-3)
+    outputs, gradients = [], []
+    for module in (mixer, reference):
+        xi = x.clone().requires_grad_(True)
+        outputs.append(module(xi))
+        outputs[-1].square().sum().backward()
+        gradients.append(xi.grad)
+    torch.testing.assert_close(outputs[0], outputs[1], rtol=0, atol=1e-4)
+    torch.testing.assert_close(gradients[0], gradients[1], rtol=1e-4, atol=1e-4)
+    theirs = dict(reference.named_parameters())
+    for name, ours in mixer.named_parameters():
+        torch.testing.assert_close(ours.grad, theirs[name].grad, rtol=1e-3, atol=1e-4)
 
 
-def test_make_mixer_falls_back_to_pure_pytorch_without_cuda():
+def test_cpu_inputs_never_reach_the_cuda_kernel(monkeypatch):
+    """A model built where CUDA and mamba_ssm exist still runs on CPU tensors (pure scans)."""
+
+    def kernel(*args, **kwargs):
+        raise AssertionError("CPU input sent to the CUDA kernel")
+
+    monkeypatch.setattr("spectramind.models.mamba.mamba_ssm_scan", lambda: kernel)
+    mixer = MambaMixer(16)
+    assert mixer(torch.randn(2, 8, 16)).shape == (2, 8, 16)
     if torch.cuda.is_available():
-        pytest.skip("with CUDA make_mixer may return mamba_ssm's Mamba")
-    assert isinstance(make_mixer(16, scan="sequential"), MambaMixer)
+        with pytest.raises(AssertionError, match="CUDA kernel"):
+            mixer.cuda()(torch.randn(2, 8, 16, device="cuda"))
+
+
+def test_mamba_ssm_scan_is_none_without_the_package():
+    try:
+        import mamba_ssm  # noqa: F401
+    except ImportError:
+        assert mamba_ssm_scan() is None
+    else:
+        assert callable(mamba_ssm_scan())
 
 
 @pytest.mark.parametrize("scan", SCANS)

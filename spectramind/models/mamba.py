@@ -2,7 +2,10 @@
 
 ``MambaMixer`` has exactly the parameter names and shapes of
 ``mamba_ssm.modules.mamba_simple.Mamba`` (the CUDA package), so one state_dict moves between
-a GPU run with ``mamba_ssm`` and a CPU run without it; ``make_mixer`` picks whichever runs.
+a GPU run with ``mamba_ssm`` and a CPU run without it. On CUDA inputs it runs ``mamba_ssm``'s
+fused selective-scan kernel when that package imports (it cannot without CUDA); everywhere
+else one of the two pure-PyTorch scans below. The choice is made per call from the input's
+device, so a model built on a GPU machine still runs on CPU tensors.
 
 The scan functions follow ``mamba_ssm``'s ``selective_scan_fn`` layout (channels before
 time): ``u``, ``delta`` (batch, d_inner, length); ``A`` (d_inner, d_state); ``B``, ``C``
@@ -13,7 +16,9 @@ the ``z`` gate is applied by the mixer, not inside the scan.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -125,7 +130,8 @@ class MambaMixer(nn.Module):
     Parameters and their initialisation follow ``mamba_ssm.modules.mamba_simple.Mamba``:
     ``in_proj``, depthwise causal ``conv1d``, ``x_proj`` (to dt, B, C), ``dt_proj`` (dt
     log-uniform in [dt_min, dt_max] through its bias), ``A_log`` (S4D-real), ``D``,
-    ``out_proj``. ``scan`` picks the parallel or the sequential selective scan.
+    ``out_proj``. ``scan`` picks the parallel or the sequential pure-PyTorch selective scan;
+    ``cuda_kernel`` lets CUDA inputs use ``mamba_ssm``'s kernel instead, when it imports.
     """
 
     def __init__(
@@ -140,6 +146,7 @@ class MambaMixer(nn.Module):
         scan: Literal["parallel", "sequential"] = "parallel",
         bias: bool = False,
         conv_bias: bool = True,
+        cuda_kernel: bool = True,
     ) -> None:
         super().__init__()
         if scan not in _SCANS:
@@ -148,6 +155,7 @@ class MambaMixer(nn.Module):
         self.d_inner = expand * d_model
         self.dt_rank = math.ceil(d_model / 16) if dt_rank == "auto" else dt_rank
         self.scan = scan
+        self.cuda_kernel = cuda_kernel
 
         self.in_proj = nn.Linear(d_model, 2 * self.d_inner, bias=bias)
         self.conv1d = nn.Conv1d(
@@ -190,7 +198,8 @@ class MambaMixer(nn.Module):
         )
         # dt_proj's bias enters inside the scan (delta_bias), as in mamba_ssm.
         delta = (dt @ self.dt_proj.weight.T).transpose(1, 2)  # (batch, d_inner, length)
-        y = _SCANS[self.scan](
+        kernel = mamba_ssm_scan() if u.is_cuda and self.cuda_kernel else None
+        y = (kernel or _SCANS[self.scan])(
             u,
             delta,
             -torch.exp(self.A_log),
@@ -203,28 +212,14 @@ class MambaMixer(nn.Module):
         return self.out_proj((y * F.silu(z)).transpose(1, 2))
 
 
-def _mamba_ssm_class() -> type[nn.Module] | None:
-    """``mamba_ssm``'s CUDA Mamba when it imports and a GPU is present, else None."""
-    if not torch.cuda.is_available():
-        return None
+@functools.cache
+def mamba_ssm_scan() -> Callable[..., torch.Tensor] | None:
+    """``mamba_ssm``'s fused CUDA ``selective_scan_fn`` when the package imports, else None."""
     try:
-        from mamba_ssm.modules.mamba_simple import Mamba
+        from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
     except ImportError:
         return None
-    return Mamba
-
-
-def make_mixer(d_model: int, **kwargs: object) -> nn.Module:
-    """mamba_ssm.Mamba when it imports and CUDA is available, else MambaMixer (same state_dict).
-
-    ``scan`` only concerns ``MambaMixer`` and is dropped for ``mamba_ssm``. The caller moves
-    the module to the GPU.
-    """
-    cuda_mamba = _mamba_ssm_class()
-    if cuda_mamba is None:
-        return MambaMixer(d_model, **kwargs)
-    kwargs.pop("scan", None)
-    return cuda_mamba(d_model, **kwargs)
+    return selective_scan_fn
 
 
 class _ResidualBlock(nn.Module):
@@ -233,7 +228,7 @@ class _ResidualBlock(nn.Module):
     def __init__(self, d_model: int, norm: Literal["rms", "layer"], **mixer_kwargs: object):
         super().__init__()
         self.norm = nn.RMSNorm(d_model, eps=1e-5) if norm == "rms" else nn.LayerNorm(d_model)
-        self.mixer = make_mixer(d_model, **mixer_kwargs)
+        self.mixer = MambaMixer(d_model, **mixer_kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, time, d_model) -> same."""
@@ -244,7 +239,7 @@ class FGS1Encoder(nn.Module):
     """(batch, time, features) FGS1 light curve (+ regressors) -> (batch, time, d_model) tokens:
     a linear input projection, n_layers residual blocks of RMSNorm/LayerNorm + mixer, final norm.
 
-    ``mixer_kwargs`` go to ``make_mixer`` (d_state, d_conv, expand, dt_rank, scan, ...). The
+    ``mixer_kwargs`` go to ``MambaMixer`` (d_state, d_conv, expand, dt_rank, scan, ...). The
     blocks' names (``layers.{i}.norm``, ``layers.{i}.mixer``) are those of mambapy's ``Mamba``.
     """
 
