@@ -178,3 +178,24 @@ def test_fit_options_change_the_spectrum(one_visit, default_lightcurves):
     # FGS1 keeps its white-light limb darkening and its own design: unchanged.
     assert grouped["depth"].values[0] == default["depth"].values[0]
     assert json.loads(grouped.attrs["options"])["limb_darkening_groups"] == 4
+
+
+@pytest.mark.parametrize(
+    "overlay",
+    sorted(
+        p.name
+        for p in (REPO / "config").glob("*.yaml")
+        if p.name not in {"config.yaml", "schema.yaml"}
+    ),  # fmt: skip
+)
+def test_config_overlays_pass_the_schema(overlay):
+    """Each documented overlay (--configfile config/<overlay>) merged over config.yaml, as
+    Snakemake merges them, is a valid configuration."""
+    from snakemake.utils import update_config
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    update_config(config, yaml.safe_load((REPO / "config" / overlay).read_text()))
+    validate(config, str(SCHEMA))
+    bad = {**config, "simulation": {**config["simulation"], "cadence": 0}}
+    with pytest.raises(WorkflowError, match="cadence"):
+        validate(bad, str(SCHEMA))
