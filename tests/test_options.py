@@ -186,7 +186,7 @@ def test_fit_options_change_the_spectrum(one_visit, default_lightcurves):
         p.name
         for p in (REPO / "config").glob("*.yaml")
         if p.name not in {"config.yaml", "schema.yaml"}
-    ),  # fmt: skip
+    ),
 )
 def test_config_overlays_pass_the_schema(overlay):
     """Each documented overlay (--configfile config/<overlay>) merged over config.yaml, as
