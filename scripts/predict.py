@@ -1,4 +1,5 @@
-"""Snakemake adapter: V50 predictions for every test planet, in one process."""
+"""Snakemake adapter: V50 predictions (an ensemble's mixture) for every test planet, in one
+process."""
 
 from pathlib import Path
 

@@ -1,4 +1,5 @@
-"""Snakemake adapter: train the V50 model on the train planets (one process, all cores)."""
+"""Snakemake adapter: train the V50 model (or its ``ensemble_folds`` members) on the train
+planets (one process, all cores)."""
 
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit import FitOptions
 from spectramind.io import read_labels, read_star_info, read_wavelengths
 from spectramind.models.dataset import cross_fitted_physics, planet_sample
-from spectramind.models.training import TrainingOptions, save_checkpoint, train_model
+from spectramind.models.training import (
+    TrainingOptions,
+    ensemble_metrics,
+    save_checkpoint,
+    train_ensemble,
+)
 from spectramind.models.v50 import ModelOptions
 
 with rule_job(snakemake):
@@ -42,14 +48,10 @@ with rule_job(snakemake):
                           physics_mu[k], physics_sigma[k], model_options.steps, truth[k])
         )  # fmt: skip
     naive = read_artifact(snakemake.input.naive, ("mean", "sigma"))
-    result = train_model(samples, wavelength, (naive["mean"], naive["sigma"]), model_options,
-                         options, snakemake.params.seed)  # fmt: skip
+    members = train_ensemble(samples, wavelength, (naive["mean"], naive["sigma"]),
+                             model_options, options, snakemake.params.seed)  # fmt: skip
     save_checkpoint(
-        snakemake.output.checkpoint, result, model_options,
+        snakemake.output.checkpoint, members, model_options,
         config_hash(snakemake.params.config), sha256_outputs(snakemake.input), wavelength,
     )  # fmt: skip
-    write_json_atomic(
-        snakemake.output.metrics,
-        {"best_epoch": result.best_epoch, "best_validation_score": result.best_validation_score,
-         "validation_planets": result.validation_ids, "history": result.history},
-    )  # fmt: skip
+    write_json_atomic(snakemake.output.metrics, ensemble_metrics(members))

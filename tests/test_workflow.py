@@ -346,13 +346,15 @@ model:
   steps: 16
 training:
   epochs: 2
+  ensemble_folds: 2  # the 3 train planets: members validated on 2 and on 1
 """
 
 
 def test_v50_predictor_trains_predicts_and_is_scored_beside_the_fit(simulated_run, tmp_path):
-    """predictor: v50 trains the model on the train planets, predicts the test planets in
-    one job, and the submission and score.json are the model's, with the physics fit scored
-    beside it. A checkpoint read as given with other model options is refused by name."""
+    """predictor: v50 trains the model (a 2-fold ensemble) on the train planets, predicts
+    the test planets in one job, and the submission and score.json are the model's, with the
+    physics fit scored beside it. A checkpoint read as given with other model options is
+    refused by name."""
     work = tmp_path / "v50"
     shutil.copytree(simulated_run, work)  # with .snakemake: its metadata sees the switch
     (work / "v50.yaml").write_text(V50_CONFIG)
@@ -360,7 +362,9 @@ def test_v50_predictor_trains_predicts_and_is_scored_beside_the_fit(simulated_ru
     result = snakemake(work, "--cores", "2", *run)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((work / "results/model/train_metrics.json").read_text())
-    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    assert [[h["epoch"] for h in m["history"]] for m in metrics["members"]] == [[1, 2], [1, 2]]
+    assert len(metrics["validation_planets"]) == 3
+    assert "member 2/2: epoch 2/2" in (work / "results/logs/train.log").read_text()
     score = json.loads((work / "results/diagnostics/score.json").read_text())
     assert score["predictor"] == "v50" and {"v50", "physics_fit"} <= set(score)
     from spectramind.submission.format import read_submission

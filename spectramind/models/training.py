@@ -3,7 +3,9 @@ checkpoint: weights with the options, config hash, data manifest and metrics the
 
 Planets are split, seeded, into training and validation; AdamW with a cosine schedule and
 gradient clipping; the weights of the best validation score are kept and training stops
-after ``patience`` epochs without improvement. On the CPU the same seed gives the same
+after ``patience`` epochs without improvement. With ``ensemble_folds`` k >= 2, k models are
+trained, each early-stopped on one fold of a seeded k-fold split of the planets, and predict
+together as an equal-weight Gaussian mixture. On the CPU the same seed gives the same
 weights; on CUDA, automatic mixed precision is used.
 """
 
@@ -18,6 +20,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from spectramind.core.atomic import atomic_output
 from spectramind.core.options import ConfigBlock, check_limits
@@ -25,7 +30,7 @@ from spectramind.models.bands import band_membership
 from spectramind.models.dataset import PlanetSample
 from spectramind.models.loss import LossWeights, V50Loss, score_per_planet
 from spectramind.models.rules import parse_rules
-from spectramind.models.v50 import ModelOptions, V50Model, collate
+from spectramind.models.v50 import Batch, ModelOptions, V50Model, collate
 
 log = logging.getLogger(__name__)
 LIMITS = {
@@ -37,8 +42,9 @@ LIMITS = {
     "patience": (1, 1000),
     "gradient_clip": (0.01, 1e3),
     "cross_fit_folds": (2, 20),
+    "ensemble_folds": (1, 20),
 }
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 1 held one model's state_dict, 2 a list of ensemble members
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ class TrainingOptions(ConfigBlock):
     (``learning_rate``, ``weight_decay``) with a cosine schedule, ``gradient_clip`` on the
     gradient norm; ``validation_fraction`` of the planets held out for early stopping
     (``patience`` epochs); the train planets' physics predictions are cross-fitted over
-    ``cross_fit_folds`` folds; ``loss`` term weights and user ``rules``."""
+    ``cross_fit_folds`` folds; ``ensemble_folds`` models (1: one model, early-stopped
+    on the validation split; k >= 2: one per fold of a k-fold split by planet, see
+    ``train_ensemble``); ``loss`` term weights and user ``rules``."""
 
     BLOCK = "training"
 
@@ -59,6 +67,7 @@ class TrainingOptions(ConfigBlock):
     patience: int = 8
     gradient_clip: float = 1.0
     cross_fit_folds: int = 5
+    ensemble_folds: int = 1
     loss: dict[str, float] = field(default_factory=dict)
     rules: list[dict[str, Any]] = field(default_factory=list)
 
@@ -84,6 +93,17 @@ def split_planets(planet_ids: Sequence[int], fraction: float, seed: int) -> tupl
     return sorted(ids[k] for k in order[n_val:]), sorted(ids[k] for k in order[:n_val])
 
 
+def fold_planets(planet_ids: Sequence[int], folds: int, seed: int) -> list[list[int]]:
+    """``folds`` disjoint, seeded sets of planet ids that cover them all, none empty (sizes
+    differ by one at most): the validation planets of the ensemble's members."""
+    ids = sorted(planet_ids)
+    if len(ids) < folds:
+        raise ValueError(f"training.ensemble_folds = {folds} needs at least {folds} train "
+                         f"planets, got {len(ids)}")  # fmt: skip
+    order = np.random.default_rng(seed).permutation(len(ids))
+    return [sorted(ids[k] for k in order[fold::folds]) for fold in range(folds)]
+
+
 @dataclass
 class TrainingResult:
     """Best weights (by validation score) and the per-epoch history."""
@@ -106,8 +126,15 @@ def _to(batch: Any, device: torch.device) -> Any:
     return batch
 
 
+def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
 def validation_score(
-    model: V50Model, samples: Sequence[PlanetSample], naive: tuple[float, float], batch_size: int
+    model: V50Model | V50Ensemble,
+    samples: Sequence[PlanetSample],
+    naive: tuple[float, float],
+    batch_size: int,
 ) -> float:
     """Mean competition score (before the clip) of the model on ``samples``."""
     mu, sigma = predict(model, samples, batch_size)
@@ -129,12 +156,25 @@ def train_model(
     model_options: ModelOptions,
     options: TrainingOptions,
     seed: int,
+    validation_ids: Sequence[int] | None = None,
+    label: str = "",
 ) -> TrainingResult:
-    """Train on ``samples`` (with truths), early-stopped on a seeded validation split."""
+    """Train on ``samples`` (with truths), early-stopped on the ``validation_ids`` planets
+    (default: a seeded ``validation_fraction`` split). ``label`` (e.g. ``member 2/5``) names
+    the run in the log lines and in the progress bar, which shows only when stderr is a
+    terminal (a rule's log gets the log lines)."""
     torch.manual_seed(seed)
     device = _device()
     by_id = {s.planet_id: s for s in samples}
-    train_ids, val_ids = split_planets(list(by_id), options.validation_fraction, seed)
+    if validation_ids is None:
+        train_ids, val_ids = split_planets(list(by_id), options.validation_fraction, seed)
+    else:
+        val_ids = sorted(validation_ids)
+        train_ids = sorted(set(by_id) - set(val_ids))
+        unknown = sorted(set(val_ids) - set(by_id))
+        if unknown or not val_ids or not train_ids:
+            raise ValueError(f"validation_ids must be some, not all, of the {len(by_id)} "
+                             f"planets; got {len(val_ids)}, unknown: {unknown}")  # fmt: skip
     train = [by_id[i] for i in train_ids]
     validation = [by_id[i] for i in val_ids]
     model = V50Model(model_options, wavelength).to(device)
@@ -154,42 +194,89 @@ def train_model(
     )
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")
     generator = torch.Generator().manual_seed(seed)
-    best = (-math.inf, 0, {k: v.detach().clone() for k, v in model.state_dict().items()})
+    best = (-math.inf, 0, _weights(model))
     history = []
-    for epoch in range(1, options.epochs + 1):
-        model.train()
-        order = torch.randperm(len(train), generator=generator).tolist()
-        totals = []
-        for start in range(0, len(train), options.batch_size):
-            batch = _to(collate([train[k] for k in order[start : start + options.batch_size]]),
-                        device)  # fmt: skip
-            optimiser.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, enabled=device.type == "cuda"):
-                mu, sigma = model(batch)
-            total, _ = loss(batch.truth, mu.double(), sigma.double(), batch.physics_mu)
-            scaler.scale(total).backward()
-            scaler.unscale_(optimiser)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), options.gradient_clip)
-            scaler.step(optimiser)
-            scaler.update()
-            schedule.step()
-            totals.append(float(total.detach()))
-        score = validation_score(model, validation, naive, options.batch_size)
-        history.append({"epoch": epoch, "train_loss": float(np.mean(totals)),
-                        "validation_score": score})  # fmt: skip
-        log.info("epoch %d/%d: train loss %.5f, validation score %.5f",
-                 epoch, options.epochs, history[-1]["train_loss"], score)  # fmt: skip
-        if score > best[0]:
-            best = (score, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
-        elif epoch - best[1] >= options.patience:
-            log.info("no better validation score for %d epochs: stopping", options.patience)
-            break
+    prefix = f"{label}: " if label else ""
+    epochs = tqdm(range(1, options.epochs + 1), desc=label or "training", unit="epoch",
+                  disable=None)  # fmt: skip
+    with logging_redirect_tqdm(), epochs:
+        for epoch in epochs:
+            model.train()
+            order = torch.randperm(len(train), generator=generator).tolist()
+            totals = []
+            for start in range(0, len(train), options.batch_size):
+                batch = _to(collate([train[k] for k in order[start : start + options.batch_size]]),
+                            device)  # fmt: skip
+                optimiser.zero_grad(set_to_none=True)
+                with torch.autocast(device.type, enabled=device.type == "cuda"):
+                    mu, sigma = model(batch)
+                total, _ = loss(batch.truth, mu.double(), sigma.double(), batch.physics_mu)
+                scaler.scale(total).backward()
+                scaler.unscale_(optimiser)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), options.gradient_clip)
+                scaler.step(optimiser)
+                scaler.update()
+                schedule.step()
+                totals.append(float(total.detach()))
+            score = validation_score(model, validation, naive, options.batch_size)
+            history.append({"epoch": epoch, "train_loss": float(np.mean(totals)),
+                            "validation_score": score})  # fmt: skip
+            epochs.set_postfix(train_loss=f"{history[-1]['train_loss']:.5f}",
+                               validation_score=f"{score:.5f}")  # fmt: skip
+            log.info("%sepoch %d/%d: train loss %.5f, validation score %.5f",
+                     prefix, epoch, options.epochs, history[-1]["train_loss"], score)  # fmt: skip
+            if score > best[0]:
+                best = (score, epoch, _weights(model))
+            elif epoch - best[1] >= options.patience:
+                log.info("%sno better validation score for %d epochs: stopping", prefix,
+                         options.patience)  # fmt: skip
+                break
     return TrainingResult(best[2], history, best[1], best[0], val_ids)
+
+
+def train_ensemble(
+    samples: Sequence[PlanetSample],
+    wavelength: np.ndarray,
+    naive: tuple[float, float],
+    model_options: ModelOptions,
+    options: TrainingOptions,
+    seed: int,
+) -> list[TrainingResult]:
+    """The ``ensemble_folds`` members: for 1, ``train_model`` as it is (seeded validation
+    split); for k >= 2, member i (seed + i) is early-stopped on fold i of a seeded k-fold
+    split by planet and trained on the other folds, so every planet validates one member."""
+    if options.ensemble_folds == 1:
+        return [train_model(samples, wavelength, naive, model_options, options, seed)]
+    folds = fold_planets([s.planet_id for s in samples], options.ensemble_folds, seed)
+    return [
+        train_model(samples, wavelength, naive, model_options, options, seed + i,
+                    validation_ids=fold, label=f"member {i + 1}/{len(folds)}")
+        for i, fold in enumerate(folds)
+    ]  # fmt: skip
+
+
+def mixture(mu: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and standard deviation of the equal-weight mixture of the Gaussians stacked
+    along dim 0: the members' mean mu; their mean variance plus their mu's (population)
+    variance, so members that disagree widen sigma."""
+    return mu.mean(dim=0), (sigma.square().mean(dim=0) + mu.var(dim=0, correction=0)).sqrt()
+
+
+class V50Ensemble(nn.Module):
+    """Members (V50 models trained on different folds) predicting as their mixture."""
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        mus, sigmas = zip(*(member(batch) for member in self.members), strict=True)
+        return mixture(torch.stack(mus), torch.stack(sigmas))
 
 
 @torch.no_grad()
 def predict(
-    model: V50Model, samples: Sequence[PlanetSample], batch_size: int = 16
+    model: V50Model | V50Ensemble, samples: Sequence[PlanetSample], batch_size: int = 16
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """mu, sigma (planets, 283) in float64, in the order of ``samples``."""
     model.eval()
@@ -203,47 +290,61 @@ def predict(
     return torch.cat(mus), torch.cat(sigmas)
 
 
+def ensemble_metrics(members: Sequence[TrainingResult]) -> dict[str, Any]:
+    """The members' mean best validation score, every planet some member validated on, and
+    each member's best epoch, best validation score, validation planets and history."""
+    return {
+        "best_validation_score": float(np.mean([m.best_validation_score for m in members])),
+        "validation_planets": sorted({i for m in members for i in m.validation_ids}),
+        "members": [
+            {"best_epoch": m.best_epoch, "best_validation_score": m.best_validation_score,
+             "validation_planets": m.validation_ids, "history": m.history}
+            for m in members
+        ],
+    }  # fmt: skip
+
+
 def save_checkpoint(
     path: str | Path,
-    result: TrainingResult,
+    result: TrainingResult | Sequence[TrainingResult],
     model_options: ModelOptions,
     config_hash: str,
     data_manifest: Mapping[str, str],
     wavelength: np.ndarray,
 ) -> None:
-    """Weights with what they need to be used again and what they came from (written
-    atomically: a killed run leaves no half checkpoint)."""
+    """Weights of every member (one result: a single model) with what they need to be used
+    again and what they came from (written atomically: a killed run leaves no half
+    checkpoint)."""
+    members = [result] if isinstance(result, TrainingResult) else list(result)
     checkpoint = {
         "format": CHECKPOINT_FORMAT,
-        "state_dict": result.state_dict,
+        "members": [m.state_dict for m in members],
         "model_options": model_options.as_dict(),
         "config_hash": config_hash,
         "data_manifest": dict(data_manifest),
         "wavelength": np.asarray(wavelength).tolist(),
-        "metrics": {
-            "best_epoch": result.best_epoch,
-            "best_validation_score": result.best_validation_score,
-            "validation_ids": result.validation_ids,
-            "history": result.history,
-        },
+        "metrics": ensemble_metrics(members),
     }
     with atomic_output(path) as tmp:
         torch.save(checkpoint, tmp)
 
 
-def load_checkpoint(path: str | Path, model_options: ModelOptions) -> V50Model:
-    """The trained model; a checkpoint written with other model options, or by another
-    format, is a clear error naming the file and what differs."""
+def load_checkpoint(path: str | Path, model_options: ModelOptions) -> V50Model | V50Ensemble:
+    """The trained model, or the ensemble of its members; a checkpoint written with other
+    model options, or by another format, is a clear error naming the file and what differs."""
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     if checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: checkpoint format {checkpoint.get('format')!r}, "
-                         f"expected {CHECKPOINT_FORMAT}")  # fmt: skip
+                         f"expected {CHECKPOINT_FORMAT}: retrain with this version")  # fmt: skip
     saved, wanted = checkpoint["model_options"], model_options.as_dict()
     differing = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
     if differing:
         details = ", ".join(f"{k}: {saved.get(k)!r} vs {wanted.get(k)!r}" for k in differing)
         raise ValueError(f"{path} was trained with other model options ({details}): retrain "
                          "or set the model block to the checkpoint's")  # fmt: skip
-    model = V50Model(model_options, np.asarray(checkpoint["wavelength"]))
-    model.load_state_dict(checkpoint["state_dict"])
+    members = []
+    for state_dict in checkpoint["members"]:
+        members.append(V50Model(model_options, np.asarray(checkpoint["wavelength"])))
+        members[-1].load_state_dict(state_dict)
+    model = members[0] if len(members) == 1 else V50Ensemble(members)
     return model.to(_device())
