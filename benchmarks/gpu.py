@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spectramind.models.dataset import PlanetSample
+from spectramind.models.dataset import FIT_SUMMARY_FEATURES, LIGHT_CURVE_FEATURES, PlanetSample
 from spectramind.models.mamba import (
     MambaMixer,
     mamba_ssm_scan,
@@ -64,10 +64,18 @@ def synthetic_planets(n: int, seed: int, steps: int = 64) -> list[PlanetSample]:
         sigma = torch.full((283,), 1e-4, dtype=torch.float64)
         shift = torch.cat([torch.zeros(1), nodes[:, 0]]).double()
         out.append(
-            PlanetSample(k, torch.randn(3, steps, generator=g),
-                         torch.randn(282, 1, steps, generator=g), nodes,
-                         torch.randn(7, generator=g), mu, sigma, mu + 0.8 * sigma * shift)
-        )  # fmt: skip
+            PlanetSample(
+                planet_id=k,
+                fgs1=torch.randn(LIGHT_CURVE_FEATURES, steps, generator=g),
+                airs=torch.randn(282, 1, steps, generator=g),
+                nodes=nodes,
+                star=torch.randn(7, generator=g),
+                fit_summary=torch.randn(FIT_SUMMARY_FEATURES, generator=g),
+                physics_mu=mu,
+                physics_sigma=sigma,
+                truth=mu + 0.8 * sigma * shift,
+            )
+        )
     return out
 
 

@@ -9,6 +9,9 @@ floor and both floors of FGS1, coverage 68 / 95 %, train minutes, predict second
 (physics_fit.summarise, so the two tables read alike).
 
     python benchmarks/model.py --workdir /tmp/physics_fit [--n-train 60 --n-test 200]
+
+The data, the learned priors and the fits are cached in --workdir; --prepare-only stops
+there (build once, then iterate on the model).
 """
 
 # ruff: noqa: E402 (BLAS threads are set before numpy is imported)
@@ -16,6 +19,7 @@ floor and both floors of FGS1, coverage 68 / 95 %, train minutes, predict second
 from __future__ import annotations
 
 import os
+import pickle
 
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
@@ -50,6 +54,7 @@ from spectramind.fit import FitPriors, fit_planet
 from spectramind.models.dataset import cross_fitted_physics, planet_sample
 from spectramind.models.training import TrainingOptions, predict, train_model
 from spectramind.models.v50 import ModelOptions, V50Model
+from spectramind.simulate import SimulationConfig
 
 _PRIORS: FitPriors | None = None
 
@@ -69,19 +74,31 @@ def _fit(task: tuple[Path, str, int]) -> None:
         write_netcdf(fit_planet(lc.load(), star, workflow_options()[2], _PRIORS), out)
 
 
+def cached_priors(config: SimulationConfig, workdir: Path, n_labels: int, jobs: int) -> FitPriors:
+    """learn_priors, kept in the workdir (learning them reads every train light curve)."""
+    path = workdir / f"priors_{n_labels}_labels.pkl"
+    if not path.exists():
+        path.write_bytes(pickle.dumps(learn_priors(config, workdir, n_labels, jobs)))
+    return pickle.loads(path.read_bytes())
+
+
 def main() -> None:
-    args = benchmark_arguments(__doc__.splitlines()[0]).parse_args()
+    parser = benchmark_arguments(__doc__.splitlines()[0])
+    parser.add_argument("--prepare-only", action="store_true", help="stop after the fits")
+    args = parser.parse_args()
     config = simulation_config(args)
     workdir = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     prepare_data(config, workdir, args.jobs)
-    priors = learn_priors(config, workdir, args.n_labels, args.jobs)
+    priors = cached_priors(config, workdir, args.n_labels, args.jobs)
     labels = {split: truth_table(workdir, split, "depth") for split in ("train", "test")}
     tasks = [(workdir, split, pid) for split in labels for pid in labels[split].index]
     for split in labels:
         (workdir / "fits_v2" / split).mkdir(parents=True, exist_ok=True)
     with Pool(args.jobs, initializer=_init, initargs=(priors,)) as pool:
         pool.map(_fit, tasks)
+    if args.prepare_only:
+        return
     fits = {
         split: [xr.load_dataset(workdir / f"fits_v2/{split}/{p}.nc") for p in labels[split].index]
         for split in labels

@@ -3,12 +3,22 @@ and cross-fitted physics predictions that never see their own planet's label."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import torch
 import xarray as xr
 
 from spectramind.models import dataset
-from spectramind.models.dataset import cross_fitted_physics, planet_sample, resample
+from spectramind.models.dataset import (
+    FIT_SUMMARY_FEATURES,
+    LIGHT_CURVE_FEATURES,
+    cross_fitted_physics,
+    fitted_transits,
+    planet_sample,
+    resample,
+)
 
 
 def test_resample_averages_bins_and_bridges_gaps():
@@ -41,7 +51,16 @@ def _files(n_time: int = 90, seed: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
             "fit_depth": ("channel", 0.01 + 1e-4 * rng.normal(size=283)),
             "fit_variance": ("channel", np.full(283, 1e-8)),
             "fit_covariance_factor": (("channel", "mode"), np.full((283, 2), 1e-5)),
-        }
+            "beta": ("channel", np.full(283, 1.2)),
+            "chi2_reduced": ("channel", np.r_[np.nan, np.full(282, 1.1)]),
+        },
+        attrs={
+            "t0_h": json.dumps([3.75, 5.0]),
+            "sma": 9.0,
+            "inclination": 88.0,
+            "white_depth": json.dumps({"FGS1": 0.0101, "AIRS-CH0": 0.0099}),
+            "limb_darkening_white": json.dumps({"FGS1": [0.4, 0.2], "AIRS-CH0": [0.2, 0.1]}),
+        },
     )
     return lightcurves, fit
 
@@ -51,11 +70,30 @@ def test_a_sample_has_the_documented_shapes():
     star = dict(Rs=1.0, Ms=1.0, Ts=5800.0, Mp=1.0, P=3.0, sma=9.0, i=88.0)
     mu, sigma = np.full(283, 0.01), np.full(283, 1e-4)
     sample = planet_sample(7, lightcurves, fit, star, mu, sigma, steps=32, truth=mu)
-    assert sample.fgs1.shape == (3, 32) and sample.airs.shape == (282, 1, 32)
+    assert sample.fgs1.shape == (LIGHT_CURVE_FEATURES, 32) and sample.airs.shape == (282, 1, 32)
     assert sample.nodes.shape == (282, 3) and sample.star.shape == (7,)
+    assert sample.fit_summary.shape == (FIT_SUMMARY_FEATURES,)
+    assert torch.isfinite(sample.fit_summary).all() and torch.isfinite(sample.fgs1).all()
     assert sample.physics_mu.shape == sample.truth.shape == (283,)
     # white noise of 1e-3 relative against a noise of 1e-3: unit scatter in noise units
     assert sample.airs.std().item() == pytest.approx(1 / np.sqrt(90 / 32), rel=0.15)
+
+
+def test_fitted_transit_sits_where_the_fit_put_it():
+    """The template is the fit's transit: centred on t0, as deep as the white depth (less
+    limb darkening's brightening at the centre is more: depth x I(centre) / <I>), zero far
+    out, on each instrument's own time axis."""
+    lightcurves, fit = _files(n_time=400)
+    transits = fitted_transits(lightcurves, fit, period_d=3.0)
+    time = lightcurves["fgs1_time"].values[0]
+    fgs1 = transits["FGS1"]
+    assert time[np.argmin(fgs1)] == pytest.approx(3.75, abs=7.5 / 399)
+    assert -fgs1.min() == pytest.approx(0.0101, rel=0.25) and fgs1[0] == 0.0 == fgs1[-1]
+    assert transits["AIRS-CH0"].min() > fgs1.min()  # shallower white depth, weaker darkening
+    star = dict(Rs=1.0, Ms=1.0, Ts=5800.0, Mp=1.0, P=3.0, sma=9.0, i=88.0)
+    sample = planet_sample(7, lightcurves, fit, star, np.full(283, 0.01), np.full(283, 1e-4), 40)
+    template = sample.fgs1[1].numpy()  # in FGS1 noise units (1e-3 relative)
+    assert template.min() == pytest.approx(fgs1.min() / 1e-3, rel=0.1)
 
 
 def test_cross_fitted_physics_never_sees_its_own_label(monkeypatch):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from spectramind.models.dataset import PlanetSample
+from spectramind.models.dataset import FIT_SUMMARY_FEATURES, LIGHT_CURVE_FEATURES, PlanetSample
 from spectramind.models.loss import LossWeights, V50Loss
 from spectramind.models.v50 import ModelOptions, V50Model, collate
 
@@ -25,9 +25,18 @@ def _samples(n: int, seed: int) -> list[PlanetSample]:
         sigma = torch.full((283,), 1e-4, dtype=torch.float64)
         shift = torch.cat([torch.zeros(1), nodes[:, 0]]).double()
         out.append(
-            PlanetSample(k, torch.randn(3, 24, generator=g), torch.randn(282, 1, 24, generator=g),
-                         nodes, torch.randn(7, generator=g), mu, sigma, mu + 0.8 * sigma * shift)
-        )  # fmt: skip
+            PlanetSample(
+                planet_id=k,
+                fgs1=torch.randn(LIGHT_CURVE_FEATURES, 24, generator=g),
+                airs=torch.randn(282, 1, 24, generator=g),
+                nodes=nodes,
+                star=torch.randn(7, generator=g),
+                fit_summary=torch.randn(FIT_SUMMARY_FEATURES, generator=g),
+                physics_mu=mu,
+                physics_sigma=sigma,
+                truth=mu + 0.8 * sigma * shift,
+            )
+        )
     return out
 
 

@@ -1,5 +1,6 @@
 """Per-planet model inputs from the workflow's results: light curves resampled to a fixed
-number of steps on each instrument's own time axis, the physics fit, the star.
+number of steps on each instrument's own time axis, beside the transit the physics fit found
+in them, the physics fit's summary, the star.
 
 The physics fit a sample carries (``physics_mu``, ``physics_sigma``) is what the model
 corrects; for training planets it must not have seen their own labels (see
@@ -8,6 +9,7 @@ corrects; for training planets it must not have seen their own labels (see
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -15,26 +17,36 @@ import numpy as np
 import torch
 import xarray as xr
 
+from spectramind.fit.model import Geometry, TransitCurve
 from spectramind.fit.priors import MIN_PRIOR_PLANETS, learn_spectrum
 from spectramind.fit.spectral_prior import posterior
 
 STAR_FEATURES = ("Rs", "Ms", "Ts", "Mp", "P", "sma", "i")
 FGS1_REGRESSORS = ("fgs1_centroid_x", "fgs1_centroid_y")
+# Per time step: FGS1 flux and its fitted transit, the centroids, the AIRS white light and its
+# fitted transit (all relative, in noise units; the centroids standardised).
+LIGHT_CURVE_FEATURES = 6
+# Per planet, from the fit: impact parameter, ln a/Rs, transit mid-time within the visit,
+# ln beta (FGS1; mean AIRS), ln mean AIRS chi2, AIRS minus FGS1 white depth and the prior's
+# pull on FGS1 (in FGS1 sigmas), ln relative FGS1 precision.
+FIT_SUMMARY_FEATURES = 9
 
 
 @dataclass
 class PlanetSample:
-    """Tensors of one planet. fgs1 (features, steps): relative white light in units of its
-    noise, then the standardised centroids; airs (282, 1, steps): each channel's relative
-    flux in units of its noise; nodes (282, 3): the fit's data-only depth minus the physics
-    mu over the physics sigma, log sigma ratio, scaled wavelength; star (7,) log catalogue
-    values; physics_mu, physics_sigma (283,); truth (283,) or None."""
+    """Tensors of one planet. fgs1 (LIGHT_CURVE_FEATURES, steps): the FGS1 white light and
+    the transit the fit found in it, the standardised centroids, the AIRS white light and its
+    fitted transit; airs (282, 1, steps): each channel's relative flux in units of its noise;
+    nodes (282, 3): the fit's data-only depth minus the physics mu over the physics sigma,
+    log sigma ratio, scaled wavelength; star (7,) log catalogue values; fit_summary
+    (FIT_SUMMARY_FEATURES,); physics_mu, physics_sigma (283,); truth (283,) or None."""
 
     planet_id: int
     fgs1: torch.Tensor
     airs: torch.Tensor
     nodes: torch.Tensor
     star: torch.Tensor
+    fit_summary: torch.Tensor
     physics_mu: torch.Tensor
     physics_sigma: torch.Tensor
     truth: torch.Tensor | None = None
@@ -58,11 +70,58 @@ def resample(time: np.ndarray, values: np.ndarray, steps: int) -> np.ndarray:
     return out.reshape(steps, *values.shape[1:])
 
 
-def _relative(flux: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    """(flux / median - 1) / its typical relative noise: transit and drift in noise units."""
+def _relative(flux: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(flux / median - 1) / its typical relative noise (transit and drift in noise units),
+    and that noise."""
     level = np.median(flux, axis=0)
     noise = np.median(np.sqrt(variance), axis=0) / level
-    return (flux / level - 1.0) / noise
+    return (flux / level - 1.0) / noise, noise
+
+
+def _first_visit_t0(fit: xr.Dataset) -> float:
+    """The fit's transit mid-time (h) in the first visit (attribute t0_h: JSON, per visit)."""
+    return float(json.loads(fit.attrs["t0_h"])[0])
+
+
+def fitted_transits(
+    lightcurves: xr.Dataset, fit: xr.Dataset, period_d: float
+) -> dict[str, np.ndarray]:
+    """The white-light transit (model flux - 1) the fit found, per instrument on its own time
+    axis of the first visit: geometry, white depth and limb darkening from the fit file."""
+    white_depth = json.loads(fit.attrs["white_depth"])
+    limb_darkening = json.loads(fit.attrs["limb_darkening_white"])
+    t0 = _first_visit_t0(fit)
+    geometry = Geometry(np.array([t0]), float(fit.attrs["sma"]), float(fit.attrs["inclination"]),
+                        period_d)  # fmt: skip
+    out = {}
+    for instrument, axis in (("FGS1", "fgs1_time"), ("AIRS-CH0", "airs_time")):
+        curve = TransitCurve(lightcurves[axis].values[0], t0, geometry)
+        out[instrument] = curve.flux(white_depth[instrument], *limb_darkening[instrument]) - 1.0
+    return out
+
+
+def fit_summary(
+    fit: xr.Dataset, time_h: np.ndarray, physics_mu: np.ndarray, physics_sigma: np.ndarray
+) -> np.ndarray:
+    """The FIT_SUMMARY_FEATURES numbers of one planet's fit (what its depths rest on)."""
+    sma, inclination = float(fit.attrs["sma"]), float(fit.attrs["inclination"])
+    t0 = _first_visit_t0(fit)
+    white = json.loads(fit.attrs["white_depth"])
+    beta, chi2 = fit["beta"].values, fit["chi2_reduced"].values
+    sigma_fgs1 = physics_sigma[0]
+    return np.array(
+        [
+            sma * np.cos(np.radians(inclination)),
+            np.log(sma),
+            (t0 - time_h.mean()) / np.ptp(time_h),
+            np.log(beta[0]),
+            np.log(np.mean(beta[1:])),
+            np.log(np.nanmean(chi2[1:])),
+            (white["AIRS-CH0"] - white["FGS1"]) / sigma_fgs1,
+            (fit["fit_depth"].values[0] - physics_mu[0]) / sigma_fgs1,
+            np.log(sigma_fgs1 / max(abs(physics_mu[0]), 1e-6)),
+        ]
+    )
 
 
 def _float32(values: np.ndarray) -> torch.Tensor:
@@ -87,8 +146,12 @@ def planet_sample(
     flux, variance = lightcurves["flux"].values[0], lightcurves["variance"].values[0]
     fgs1_time, airs_time = lightcurves["fgs1_time"].values[0], lightcurves["airs_time"].values[0]
     regressors = [_standardised(lightcurves[name].values[0]) for name in FGS1_REGRESSORS]
-    fgs1 = np.column_stack([_relative(flux[:, 0], variance[:, 0]), *regressors])
-    airs = _relative(flux[:, 1:], variance[:, 1:])
+    transits = fitted_transits(lightcurves, fit, float(star["P"]))
+    fgs1_flux, fgs1_noise = _relative(flux[:, 0], variance[:, 0])
+    white_flux, white_noise = _relative(flux[:, 1:].sum(axis=1), variance[:, 1:].sum(axis=1))
+    fgs1 = np.column_stack([fgs1_flux, transits["FGS1"] / fgs1_noise, *regressors])
+    white = np.column_stack([white_flux, transits["AIRS-CH0"] / white_noise])
+    airs, _ = _relative(flux[:, 1:], variance[:, 1:])
     wavelength = lightcurves["wavelength"].values[1:]
     nodes = np.column_stack(
         [
@@ -99,10 +162,13 @@ def planet_sample(
     )
     return PlanetSample(
         planet_id=planet_id,
-        fgs1=_float32(resample(fgs1_time, fgs1, steps).T),
+        fgs1=_float32(
+            np.vstack([resample(fgs1_time, fgs1, steps).T, resample(airs_time, white, steps).T])
+        ),
         airs=_float32(resample(airs_time, airs, steps).T[:, None, :]),
         nodes=_float32(nodes),
         star=_float32(np.log(np.abs([float(star[k]) for k in STAR_FEATURES]) + 1e-9)),
+        fit_summary=_float32(fit_summary(fit, fgs1_time, physics_mu, physics_sigma)),
         physics_mu=torch.tensor(physics_mu, dtype=torch.float64),
         physics_sigma=torch.tensor(physics_sigma, dtype=torch.float64),
         truth=None if truth is None else torch.tensor(truth, dtype=torch.float64),

@@ -17,9 +17,12 @@ class HeteroscedasticDecoder(nn.Module):
     """AIRS node states (batch, 282, hidden) and an FGS1 summary (batch, hidden) ->
     mu, sigma (batch, 283), bin 0 FGS1.
 
-    mu = physics_mu + physics_sigma * r and sigma = physics_sigma * softplus(s) +
-    sigma_floor, with (r, s) from a small MLP per bin; the residual is in units of the fit's
-    own sigma, so one network serves deep and shallow transits alike.
+    mu = physics_mu + physics_sigma * r + physics_sigma[FGS1] * l and sigma = physics_sigma *
+    softplus(s) + sigma_floor, with (r, s) from a small MLP per bin and l, one level shift of
+    the whole spectrum, from the FGS1 summary. The residual is in units of the fit's own
+    sigma, so one network serves deep and shallow transits alike; the level shift has its
+    own head because the fit's error is mostly a common level (the white light's), which in
+    per-bin units would be a different number in every bin.
     """
 
     def __init__(self, hidden: int, sigma_floor: float = 1e-6) -> None:
@@ -27,6 +30,9 @@ class HeteroscedasticDecoder(nn.Module):
         self.sigma_floor = sigma_floor
         self.airs = self._head(hidden)
         self.fgs1 = self._head(hidden)
+        self.level = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        nn.init.zeros_(self.level[-1].weight)
+        nn.init.zeros_(self.level[-1].bias)
 
     @staticmethod
     def _head(hidden: int) -> nn.Sequential:
@@ -44,6 +50,7 @@ class HeteroscedasticDecoder(nn.Module):
         physics_sigma: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         raw = torch.cat([self.fgs1(fgs1)[:, None, :], self.airs(nodes)], dim=1)  # (B, 283, 2)
-        mu = physics_mu + physics_sigma * raw[..., 0]
+        level = physics_sigma[:, :1] * self.level(fgs1)
+        mu = physics_mu + physics_sigma * raw[..., 0] + level
         sigma = physics_sigma * functional.softplus(raw[..., 1]) + self.sigma_floor
         return mu, sigma

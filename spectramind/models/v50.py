@@ -12,7 +12,12 @@ from torch import nn
 
 from spectramind.core.options import ConfigBlock, check_limits
 from spectramind.models.bands import DEFAULT_BANDS
-from spectramind.models.dataset import FGS1_REGRESSORS, STAR_FEATURES, PlanetSample
+from spectramind.models.dataset import (
+    FIT_SUMMARY_FEATURES,
+    LIGHT_CURVE_FEATURES,
+    STAR_FEATURES,
+    PlanetSample,
+)
 from spectramind.models.decoder import HeteroscedasticDecoder
 from spectramind.models.fusion import FUSIONS, make_fusion
 from spectramind.models.graph import AIRSEncoder, airs_graph, batch_graphs
@@ -77,6 +82,7 @@ class Batch:
     airs: torch.Tensor  # (B * 282, 1, steps)
     nodes: torch.Tensor  # (B * 282, NODE_FEATURES)
     star: torch.Tensor  # (B, 7)
+    fit_summary: torch.Tensor  # (B, FIT_SUMMARY_FEATURES)
     physics_mu: torch.Tensor  # (B, 283)
     physics_sigma: torch.Tensor  # (B, 283)
     truth: torch.Tensor | None
@@ -91,6 +97,7 @@ def collate(samples: Sequence[PlanetSample]) -> Batch:
         airs=torch.cat([s.airs for s in samples]),
         nodes=torch.cat([s.nodes for s in samples]),
         star=torch.stack([s.star for s in samples]),
+        fit_summary=torch.stack([s.fit_summary for s in samples]),
         physics_mu=torch.stack([s.physics_mu for s in samples]),
         physics_sigma=torch.stack([s.physics_sigma for s in samples]),
         truth=None if any(t is None for t in truths) else torch.stack(truths),
@@ -108,8 +115,10 @@ class V50Model(nn.Module):
     ) -> None:
         super().__init__()
         hidden = options.hidden
-        self.fgs1 = FGS1Encoder(1 + len(FGS1_REGRESSORS), hidden, options.fgs1_layers)
-        self.star = nn.Sequential(nn.Linear(len(STAR_FEATURES), hidden), nn.GELU())
+        self.fgs1 = FGS1Encoder(LIGHT_CURVE_FEATURES, hidden, options.fgs1_layers)
+        self.star = nn.Sequential(
+            nn.Linear(len(STAR_FEATURES) + FIT_SUMMARY_FEATURES, hidden), nn.GELU()
+        )
         self.airs = AIRSEncoder(1, NODE_FEATURES, hidden, options.graph_layers, options.conv,
                                 options.heads, options.dropout)  # fmt: skip
         edges = airs_graph(np.asarray(wavelength)[1:], options.neighbours, bands or options.bands)
@@ -119,7 +128,8 @@ class V50Model(nn.Module):
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         n_planets = batch.fgs1.shape[0]
-        tokens = self.fgs1(batch.fgs1) + self.star(batch.star)[:, None, :]
+        planet = self.star(torch.cat([batch.star, batch.fit_summary], dim=1))
+        tokens = self.fgs1(batch.fgs1) + planet[:, None, :]
         n_bins = batch.nodes.shape[0] // n_planets
         edge_index, graph = batch_graphs(self.edge_index, n_bins, n_planets)
         nodes = self.airs(batch.airs, batch.nodes, edge_index, graph)
