@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SMALL_CONFIG = """\
 check_raw: true
+predictor: physics
 simulation:
   n_train: 3
   n_test: 2
