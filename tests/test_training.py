@@ -219,9 +219,10 @@ def test_ensemble_checkpoint_round_trips_and_refuses_other_options_and_formats(e
     save_checkpoint(path, members, MODEL, "abc123", {"x.nc": "00"}, WAVELENGTH)
     loaded = load_checkpoint(path, MODEL)
     assert isinstance(loaded, V50Ensemble) and len(loaded.members) == 2
+    device = next(loaded.parameters()).device  # the GPU where there is one
     models = []
     for member in members:
-        models.append(V50Model(MODEL, WAVELENGTH))
+        models.append(V50Model(MODEL, WAVELENGTH).to(device))
         models[-1].load_state_dict(member.state_dict)
     mu, sigma = predict(loaded, samples)
     expected_mu, expected_sigma = predict(V50Ensemble(models), samples)
