@@ -18,6 +18,7 @@ there (build once, then iterate on the model).
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 
@@ -86,6 +87,7 @@ def main() -> None:
     parser = benchmark_arguments(__doc__.splitlines()[0])
     parser.add_argument("--prepare-only", action="store_true", help="stop after the fits")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # epoch lines
     config = simulation_config(args)
     workdir = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
