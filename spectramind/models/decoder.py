@@ -48,9 +48,12 @@ class HeteroscedasticDecoder(nn.Module):
         fgs1: torch.Tensor,
         physics_mu: torch.Tensor,
         physics_sigma: torch.Tensor,
+        level_shift: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``level_shift`` (B, 1), in FGS1 sigmas, adds to the level head's."""
         raw = torch.cat([self.fgs1(fgs1)[:, None, :], self.airs(nodes)], dim=1)  # (B, 283, 2)
-        level = physics_sigma[:, :1] * self.level(fgs1)
+        shift = self.level(fgs1) if level_shift is None else self.level(fgs1) + level_shift
+        level = physics_sigma[:, :1] * shift
         mu = physics_mu + physics_sigma * raw[..., 0] + level
         sigma = physics_sigma * functional.softplus(raw[..., 1]) + self.sigma_floor
         return mu, sigma

@@ -28,6 +28,7 @@ from spectramind.core.atomic import atomic_output
 from spectramind.core.options import ConfigBlock, check_limits
 from spectramind.models.bands import band_membership
 from spectramind.models.dataset import PlanetSample
+from spectramind.models.level import choose_ridge, level_targets
 from spectramind.models.loss import LossWeights, V50Loss, score_per_planet
 from spectramind.models.rules import parse_rules
 from spectramind.models.v50 import Batch, ModelOptions, V50Model, collate
@@ -149,6 +150,14 @@ def band_bins(wavelength: np.ndarray, model_options: ModelOptions) -> list[torch
     return [torch.as_tensor(idx + 1) for idx in members.values() if len(idx) > 1]
 
 
+def _level_data(
+    samples: Sequence[PlanetSample], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(fgs1 (B, steps, features), level target (B,)) of ``samples``, for the level readout."""
+    batch = _to(collate(samples), device)
+    return batch.fgs1, level_targets(batch.truth, batch.physics_mu, batch.physics_sigma)
+
+
 def train_model(
     samples: Sequence[PlanetSample],
     wavelength: np.ndarray,
@@ -160,7 +169,9 @@ def train_model(
     label: str = "",
 ) -> TrainingResult:
     """Train on ``samples`` (with truths), early-stopped on the ``validation_ids`` planets
-    (default: a seeded ``validation_fraction`` split). ``label`` (e.g. ``member 2/5``) names
+    (default: a seeded ``validation_fraction`` split). The level readout is fitted in closed
+    form first (ridge chosen on the validation planets); best epoch 0 means nothing trained
+    after it beat that start. ``label`` (e.g. ``member 2/5``) names
     the run in the log lines and in the progress bar, which shows only when stderr is a
     terminal (a rule's log gets the log lines)."""
     torch.manual_seed(seed)
@@ -194,9 +205,14 @@ def train_model(
     )
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")
     generator = torch.Generator().manual_seed(seed)
-    best = (-math.inf, 0, _weights(model))
-    history = []
     prefix = f"{label}: " if label else ""
+    ridge = choose_ridge(model.level_readout, _level_data(train, device),
+                         _level_data(validation, device))  # fmt: skip
+    start_score = validation_score(model, validation, naive, options.batch_size)
+    log.info("%slevel readout fitted (ridge %g): validation score %.5f before training",
+             prefix, ridge, start_score)  # fmt: skip
+    best = (start_score, 0, _weights(model))  # epoch 0: the closed-form start
+    history = []
     epochs = tqdm(range(1, options.epochs + 1), desc=label or "training", unit="epoch",
                   disable=None)  # fmt: skip
     with logging_redirect_tqdm(), epochs:

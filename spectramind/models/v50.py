@@ -21,6 +21,7 @@ from spectramind.models.dataset import (
 from spectramind.models.decoder import HeteroscedasticDecoder
 from spectramind.models.fusion import FUSIONS, make_fusion
 from spectramind.models.graph import AIRSEncoder, airs_graph, batch_graphs
+from spectramind.models.level import LevelReadout
 from spectramind.models.mamba import FGS1Encoder
 
 LIMITS = {
@@ -125,6 +126,7 @@ class V50Model(nn.Module):
         self.register_buffer("edge_index", edges, persistent=False)
         self.fusion = make_fusion(options.fusion, hidden, options.heads, options.dropout)
         self.decoder = HeteroscedasticDecoder(hidden, options.sigma_floor)
+        self.level_readout = LevelReadout(options.steps)
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         n_planets = batch.fgs1.shape[0]
@@ -135,4 +137,5 @@ class V50Model(nn.Module):
         nodes = self.airs(batch.airs, batch.nodes, edge_index, graph)
         nodes = self.fusion(nodes.reshape(n_planets, n_bins, -1), tokens)
         summary = tokens.mean(dim=1) + nodes.mean(dim=1)
-        return self.decoder(nodes, summary, batch.physics_mu, batch.physics_sigma)
+        return self.decoder(nodes, summary, batch.physics_mu, batch.physics_sigma,
+                            self.level_readout(batch.fgs1))  # fmt: skip
