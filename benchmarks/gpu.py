@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spectramind.models.dataset import FIT_SUMMARY_FEATURES, LIGHT_CURVE_FEATURES, PlanetSample
+from spectramind.models.dataset import synthetic_samples
 from spectramind.models.mamba import (
     MambaMixer,
     mamba_ssm_scan,
@@ -45,38 +45,12 @@ CPU_PREDICT = """
 import sys, torch
 from spectramind.models.training import load_checkpoint, predict
 from spectramind.models.v50 import ModelOptions
-sys.path.insert(0, sys.argv[3])
-from gpu import synthetic_planets
+from spectramind.models.dataset import synthetic_samples
 model = load_checkpoint(sys.argv[1], ModelOptions())
 assert next(model.parameters()).device.type == "cpu"
-mu, sigma = predict(model, synthetic_planets(int(sys.argv[4]), seed=1))
+mu, sigma = predict(model, synthetic_samples(int(sys.argv[3]), seed=1, steps=64))
 torch.save({"mu": mu, "sigma": sigma}, sys.argv[2])
 """
-
-
-def synthetic_planets(n: int, seed: int, steps: int = 64) -> list[PlanetSample]:
-    """Planets with the real tensor shapes; truth 0.8 physics sigma off along node feature 0."""
-    g = torch.Generator().manual_seed(seed)
-    out = []
-    for k in range(n):
-        nodes = torch.randn(282, 3, generator=g)
-        mu = 0.01 + 1e-4 * torch.randn(283, generator=g, dtype=torch.float64)
-        sigma = torch.full((283,), 1e-4, dtype=torch.float64)
-        shift = torch.cat([torch.zeros(1), nodes[:, 0]]).double()
-        out.append(
-            PlanetSample(
-                planet_id=k,
-                fgs1=torch.randn(LIGHT_CURVE_FEATURES, steps, generator=g),
-                airs=torch.randn(282, 1, steps, generator=g),
-                nodes=nodes,
-                star=torch.randn(7, generator=g),
-                fit_summary=torch.randn(FIT_SUMMARY_FEATURES, generator=g),
-                physics_mu=mu,
-                physics_sigma=sigma,
-                truth=mu + 0.8 * sigma * shift,
-            )
-        )
-    return out
 
 
 def _mamba_ssm():
@@ -126,7 +100,7 @@ def mixer_equivalence() -> dict:
 
 def train_on_cuda_predict_on_cpu(planets: int) -> dict:
     """Train 2 epochs on CUDA with AMP, then predict with the checkpoint on CUDA and on CPU."""
-    samples = synthetic_planets(planets, seed=1)
+    samples = synthetic_samples(planets, seed=1, steps=64)
     options = TrainingOptions(epochs=2, patience=2)
     result = train_model(samples, WAVELENGTH, NAIVE, ModelOptions(), options, seed=0)
     from spectramind.models.v50 import V50Model
@@ -139,7 +113,7 @@ def train_on_cuda_predict_on_cpu(planets: int) -> dict:
         save_checkpoint(checkpoint, result, ModelOptions(), "cuda-check", {}, WAVELENGTH)
         env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
         subprocess.run([sys.executable, "-c", CPU_PREDICT, str(checkpoint), f"{tmp}/cpu.pt",
-                        str(Path(__file__).parent), str(planets)], env=env, check=True)  # fmt: skip
+                        str(planets)], env=env, check=True)  # fmt: skip
         cpu = torch.load(f"{tmp}/cpu.pt")
     return {
         "cuda_scan": "mamba_ssm kernel" if mamba_ssm_scan() else "pure PyTorch",
@@ -151,7 +125,7 @@ def train_on_cuda_predict_on_cpu(planets: int) -> dict:
 
 def seconds_per_epoch(planets: int, epochs: int) -> float:
     """Mean seconds per training epoch on whatever device train_model picks."""
-    samples = synthetic_planets(planets, seed=2)
+    samples = synthetic_samples(planets, seed=2, steps=64)
     options = TrainingOptions(epochs=epochs, patience=epochs)
     start = time.perf_counter()
     train_model(samples, WAVELENGTH, NAIVE, ModelOptions(), options, seed=0)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from spectramind.models.dataset import FIT_SUMMARY_FEATURES, LIGHT_CURVE_FEATURES, PlanetSample
+from spectramind.models.dataset import PlanetSample, synthetic_samples
 from spectramind.models.loss import LossWeights, V50Loss
 from spectramind.models.v50 import ModelOptions, V50Model, collate
 
@@ -17,27 +17,7 @@ OPTIONS = ModelOptions(hidden=16, fgs1_layers=1, graph_layers=1, heads=2, steps=
 
 def _samples(n: int, seed: int) -> list[PlanetSample]:
     """Planets whose truth sits 0.8 fit sigma from the fit along node feature 0."""
-    g = torch.Generator().manual_seed(seed)
-    out = []
-    for k in range(n):
-        nodes = torch.randn(282, 3, generator=g)
-        mu = 0.01 + 1e-4 * torch.randn(283, generator=g, dtype=torch.float64)
-        sigma = torch.full((283,), 1e-4, dtype=torch.float64)
-        shift = torch.cat([torch.zeros(1), nodes[:, 0]]).double()
-        out.append(
-            PlanetSample(
-                planet_id=k,
-                fgs1=torch.randn(LIGHT_CURVE_FEATURES, 24, generator=g),
-                airs=torch.randn(282, 1, 24, generator=g),
-                nodes=nodes,
-                star=torch.randn(7, generator=g),
-                fit_summary=torch.randn(FIT_SUMMARY_FEATURES, generator=g),
-                physics_mu=mu,
-                physics_sigma=sigma,
-                truth=mu + 0.8 * sigma * shift,
-            )
-        )
-    return out
+    return synthetic_samples(n, seed, steps=24)
 
 
 def _train(steps: int, seed: int = 0) -> tuple[V50Model, list[float]]:
