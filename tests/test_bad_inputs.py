@@ -45,6 +45,7 @@ COLUMNS = expected_columns()
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY_WORKFLOW = """\
+predictor: physics  # a model needs more than one train planet
 simulation:
   n_train: 1
   n_test: 1

@@ -55,3 +55,17 @@ def test_level_target_is_the_mean_offset_in_fgs1_sigmas():
     mu = truth - torch.tensor([[2e-4], [-1e-4]], dtype=torch.float64)
     sigma = torch.full((2, 283), 1e-4, dtype=torch.float64)
     assert level_targets(truth, mu, sigma).tolist() == pytest.approx([2.0, -1.0])
+
+
+def test_no_readout_where_it_does_not_help():
+    """Pure-noise targets: no ridge beats the physics level on validation, so none is kept;
+    one train planet is too few to fit at all."""
+    readout = LevelReadout(STEPS)
+    g = torch.Generator().manual_seed(7)
+    noise = _planets(30, seed=8)[0], torch.randn(30, generator=g)
+    held_out = _planets(300, seed=9)[0], torch.randn(300, generator=g)
+    assert choose_ridge(readout, noise, held_out) == float("inf")
+    assert torch.equal(readout(held_out[0]), torch.zeros(300, 1))
+    one = _planets(1, seed=10)
+    assert choose_ridge(readout, one, held_out) == float("inf")
+    assert torch.isfinite(readout(held_out[0])).all()

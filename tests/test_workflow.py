@@ -44,6 +44,16 @@ PHYSICS_FIT_MEASURED = {
 }
 
 
+# Runs on a given raw root submit from the physics fit: their few train planets are too few
+# for the model, and they test the data path, not the model.
+PHYSICS = "predictor: physics\n"
+
+
+def on_root(raw: Path) -> tuple[str, str]:
+    """--config values for a run on the raw root ``raw``."""
+    return f"raw_dir={raw}", "predictor=physics"
+
+
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
     return subprocess.run(
@@ -127,7 +137,7 @@ def real_root_run(simulated_run, tmp_path_factory) -> Path:
     then a declared input rather than a simulator output."""
     workdir = tmp_path_factory.mktemp("real_root")
     raw = simulated_run / "results/raw"
-    result = snakemake(workdir, "--cores", "2", "--config", f"raw_dir={raw}", "check_raw=True")
+    result = snakemake(workdir, "--cores", "2", "--config", *on_root(raw), "check_raw=True")
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir
 
@@ -195,12 +205,12 @@ def test_every_opened_file_is_a_declared_input(simulated_run, real_root_run):
         (planet / "FGS1_signal_0.parquet", one_planet, set()),
     ]
     checked = ("check_raw=True",)
-    assert planned_jobs(real_root_run, "--config", f"raw_dir={raw}") == {}
+    assert planned_jobs(real_root_run, "--config", *on_root(raw)) == {}
     for path, expected, forbidden in cases:
         with _edited(path):
-            planned = planned_jobs(real_root_run, "--config", f"raw_dir={raw}")
+            planned = planned_jobs(real_root_run, "--config", *on_root(raw))
             if path.suffix == ".parquet":  # the raw check reads every parquet file too
-                with_check = planned_jobs(real_root_run, "--config", f"raw_dir={raw}", *checked)
+                with_check = planned_jobs(real_root_run, "--config", *on_root(raw), *checked)
                 assert with_check.get("check_raw", 0) >= 1, (path.name, with_check)
         for rule, count in expected.items():
             assert planned.get(rule, 0) >= count, (path.name, rule, planned)
@@ -212,10 +222,14 @@ def test_every_opened_file_is_a_declared_input(simulated_run, real_root_run):
 def test_changed_options_rerun_only_their_rules(real_root_run, simulated_run, tmp_path):
     raw = simulated_run / "results/raw"
     override = tmp_path / "override.yaml"
-    override.write_text(f"raw_dir: {raw}\ncheck_raw: true\nfit:\n  limb_darkening_groups: 6\n")
+    override.write_text(
+        f"raw_dir: {raw}\n{PHYSICS}check_raw: true\nfit:\n  limb_darkening_groups: 6\n"
+    )
     planned = planned_jobs(real_root_run, "--configfile", str(override))
     assert planned.get("fit") == 5 and "calibrate" not in planned and "extract" not in planned
-    override.write_text(f"raw_dir: {raw}\ncheck_raw: true\nextraction:\n  airs_edge_rows: 3\n")
+    override.write_text(
+        f"raw_dir: {raw}\n{PHYSICS}check_raw: true\nextraction:\n  airs_edge_rows: 3\n"
+    )
     planned = planned_jobs(real_root_run, "--configfile", str(override))
     assert planned.get("extract") == 5 and "calibrate" not in planned
 
@@ -243,7 +257,7 @@ def test_inference_runs_on_a_test_only_read_only_root(simulated_run, tmp_path):
     work = tmp_path / "work"
     artifacts = simulated_run / "results/artifacts"
     result = snakemake(
-        work, "inference", "--cores", "2", "--config", f"raw_dir={root}",
+        work, "inference", "--cores", "2", "--config", *on_root(root),
         f"artifacts_dir={artifacts}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -267,7 +281,7 @@ def test_inference_without_artifacts_says_where_they_come_from(simulated_run, tm
         ("results/artifacts", f"the raw root {root} has no train split"),
     ):
         result = snakemake(
-            tmp_path / "work", "inference", "-n", "--config", f"raw_dir={root}",
+            tmp_path / "work", "inference", "-n", "--config", *on_root(root),
             f"artifacts_dir={artifacts}",
         )  # fmt: skip
         assert result.returncode != 0
@@ -283,7 +297,7 @@ def test_a_planet_failing_the_raw_check_is_excluded_and_reported(simulated_run, 
     broken.write_bytes(broken.read_bytes()[:5000])
     work = tmp_path / "work"
     result = snakemake(
-        work, "inference", "--cores", "2", "--config", f"raw_dir={raw}", "check_raw=True",
+        work, "inference", "--cores", "2", "--config", *on_root(raw), "check_raw=True",
         f"artifacts_dir={simulated_run / 'results/artifacts'}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -306,7 +320,7 @@ def test_a_broken_raw_root_fails_naming_the_file(simulated_run, tmp_path):
     planet = next((raw / "test").iterdir())
     (planet / "FGS1_signal_0.parquet").write_bytes(b"PAR1 not really")
     work = tmp_path / "work"
-    result = snakemake(work, "--cores", "1", "--keep-going", "--config", f"raw_dir={raw}")
+    result = snakemake(work, "--cores", "1", "--keep-going", "--config", *on_root(raw))
     assert result.returncode != 0
     log = (work / f"results/logs/calibrate/test/{planet.name}/FGS1_0.log").read_text()
     assert f"{planet}/FGS1_signal_0.parquet" in log and "truncated or corrupt" in log

@@ -10,6 +10,7 @@ before the network trains, then fine-tuned with it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -33,20 +34,27 @@ class LevelReadout(nn.Module):
         super().__init__()
         n_features = len(WHITE_LIGHT_PAIRS) * steps
         self.linear = nn.Linear(n_features, 1)
-        nn.init.zeros_(self.linear.weight)
-        nn.init.zeros_(self.linear.bias)
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("scale", torch.ones(n_features))
+        self.reset()
 
     def forward(self, fgs1: torch.Tensor) -> torch.Tensor:
         return self.linear((residual_features(fgs1) - self.mean) / self.scale)
+
+    @torch.no_grad()
+    def reset(self) -> None:
+        """Back to the start: no level shift."""
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+        self.mean.zero_()
+        self.scale.fill_(1.0)
 
     @torch.no_grad()
     def fit(self, fgs1: torch.Tensor, target: torch.Tensor, ridge: float) -> None:
         """Ridge regression of ``target`` (B,) on the standardised residuals of ``fgs1``
         (B, steps, features); the intercept is not penalised."""
         x = residual_features(fgs1).double()
-        mean, scale = x.mean(dim=0), x.std(dim=0).clamp_min(1e-9)
+        mean, scale = x.mean(dim=0), x.std(dim=0, correction=0).clamp_min(1e-9)
         z = (x - mean) / scale
         y = target.double() - target.double().mean()
         gram = z.T @ z + ridge * torch.eye(z.shape[1], dtype=z.dtype)
@@ -69,13 +77,19 @@ def choose_ridge(
     validation: tuple[torch.Tensor, torch.Tensor],
     grid: Sequence[float] = (0.1, 1.0, 10.0, 100.0, 1000.0),
 ) -> float:
-    """Fit the readout on ``train`` (fgs1, target) for each ridge in ``grid``, keep the one
-    with the smallest validation rms error; returns it."""
-    errors = {}
+    """Fit the readout on ``train`` (fgs1, target) for each ridge in ``grid`` and keep the one
+    with the smallest validation error; returns it, or inf where none beats no readout at
+    all (the physics fit's level; always so with fewer than 2 train planets)."""
+    if len(train[1]) < 2:
+        return math.inf
+    errors = {math.inf: float(validation[1].pow(2).mean())}
     for ridge in grid:
         readout.fit(*train, ridge)
         with torch.no_grad():
             errors[ridge] = float((readout(validation[0])[:, 0] - validation[1]).pow(2).mean())
     best = min(errors, key=errors.__getitem__)
-    readout.fit(*train, best)
+    if math.isinf(best):
+        readout.reset()
+    else:
+        readout.fit(*train, best)
     return best

@@ -209,7 +209,7 @@ def train_model(
     ridge = choose_ridge(model.level_readout, _level_data(train, device),
                          _level_data(validation, device))  # fmt: skip
     start_score = validation_score(model, validation, naive, options.batch_size)
-    log.info("%slevel readout fitted (ridge %g): validation score %.5f before training",
+    log.info("%slevel readout ridge %g (inf: none kept): validation score %.5f before training",
              prefix, ridge, start_score)  # fmt: skip
     best = (start_score, 0, _weights(model))  # epoch 0: the closed-form start
     history = []
