@@ -53,7 +53,12 @@ from spectramind.core.netcdf import write_netcdf
 from spectramind.evaluation.metrics import naive_reference
 from spectramind.fit import FitPriors, fit_planet
 from spectramind.models.dataset import cross_fitted_physics, planet_sample
-from spectramind.models.training import TrainingOptions, predict, train_model
+from spectramind.models.training import (
+    TrainingOptions,
+    V50Ensemble,
+    predict,
+    train_ensemble,
+)
 from spectramind.models.v50 import ModelOptions, V50Model
 from spectramind.simulate import SimulationConfig
 
@@ -86,6 +91,7 @@ def cached_priors(config: SimulationConfig, workdir: Path, n_labels: int, jobs: 
 def main() -> None:
     parser = benchmark_arguments(__doc__.splitlines()[0])
     parser.add_argument("--prepare-only", action="store_true", help="stop after the fits")
+    parser.add_argument("--ensemble-folds", type=int, help="override training.ensemble_folds")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # epoch lines
     config = simulation_config(args)
@@ -107,7 +113,10 @@ def main() -> None:
     }
     settings = yaml.safe_load((REPO / "config/config.yaml").read_text())
     model_options = ModelOptions.from_config(settings.get("model"))
-    options = TrainingOptions.from_config(settings.get("training"))
+    training = settings.get("training") or {}
+    if args.ensemble_folds:
+        training = {**training, "ensemble_folds": args.ensemble_folds}
+    options = TrainingOptions.from_config(training)
     wavelength = io.read_wavelengths(workdir / "raw")
     train_truth = labels["train"].to_numpy()
     physics_mu, physics_sigma = cross_fitted_physics(
@@ -131,14 +140,17 @@ def main() -> None:
     torch.set_num_threads(args.jobs)
     naive = naive_reference(train_truth)
     start = time.time()
-    result = train_model(samples("train", physics_mu, physics_sigma), wavelength, naive,
-                         model_options, options, args.seed)  # fmt: skip
+    members = train_ensemble(samples("train", physics_mu, physics_sigma), wavelength, naive,
+                             model_options, options, args.seed)  # fmt: skip
     train_minutes = (time.time() - start) / 60
     test_mu = np.array([f["depth"].values for f in fits["test"]])
     test_sigma = np.array([f["sigma"].values for f in fits["test"]])
     test_samples = samples("test", test_mu, test_sigma)
-    model = V50Model(model_options, wavelength)
-    model.load_state_dict(result.state_dict)
+    models = []
+    for member in members:
+        models.append(V50Model(model_options, wavelength))
+        models[-1].load_state_dict(member.state_dict)
+    model = models[0] if len(models) == 1 else V50Ensemble(models)
     start = time.time()
     mu, sigma = predict(model, test_samples)
     predict_seconds = (time.time() - start) / len(test_samples)
@@ -150,7 +162,7 @@ def main() -> None:
     naive_mu, naive_sigma = np.full_like(truth, naive[0]), np.full_like(truth, naive[1])
     v50 = summarise("V50", mu.numpy(), sigma.numpy(), None, truth, floors, naive)
     v50.update(train_minutes=train_minutes, predict_s_per_planet=predict_seconds,
-               best_epoch=result.best_epoch)  # fmt: skip
+               best_epoch="/".join(str(m.best_epoch) for m in members))  # fmt: skip
     rows = [
         summarise("naive", naive_mu, naive_sigma, None, truth, floors, naive),
         summarise("physics v2", test_mu, test_sigma, None, truth, floors, naive),
