@@ -23,13 +23,23 @@ from spectramind.fit.spectral_prior import posterior
 
 STAR_FEATURES = ("Rs", "Ms", "Ts", "Mp", "P", "sma", "i")
 FGS1_REGRESSORS = ("fgs1_centroid_x", "fgs1_centroid_y")
-# Per time step: FGS1 flux and its fitted transit, the centroids, the AIRS white light and its
-# fitted transit (all relative, in noise units; the centroids standardised).
-LIGHT_CURVE_FEATURES = 6
-# Per planet, from the fit: impact parameter, ln a/Rs, transit mid-time within the visit,
-# ln beta (FGS1; mean AIRS), ln mean AIRS chi2, AIRS minus FGS1 white depth and the prior's
-# pull on FGS1 (in FGS1 sigmas), ln relative FGS1 precision.
-FIT_SUMMARY_FEATURES = 9
+# Per time step: the FGS1 white light and the transit the fit found in it, the standardised
+# centroids, the AIRS white light and its transit (light curves relative, in noise units).
+LIGHT_CURVE_NAMES = (
+    "fgs1_flux", "fgs1_transit", *FGS1_REGRESSORS, "airs_white_flux", "airs_white_transit",
+)  # fmt: skip
+LIGHT_CURVE_FEATURES = len(LIGHT_CURVE_NAMES)
+# (flux, its fitted transit) index pairs in PlanetSample.fgs1: FGS1, AIRS white light.
+WHITE_LIGHT_PAIRS = tuple(
+    (LIGHT_CURVE_NAMES.index(f"{name}_flux"), LIGHT_CURVE_NAMES.index(f"{name}_transit"))
+    for name in ("fgs1", "airs_white")
+)
+# Per planet, from the fit (see fit_summary).
+FIT_SUMMARY_NAMES = (
+    "impact_parameter", "ln_sma", "t0_in_visit", "ln_beta_fgs1", "ln_beta_airs",
+    "ln_chi2_airs", "white_depth_difference", "prior_pull_fgs1", "ln_relative_sigma_fgs1",
+)  # fmt: skip
+FIT_SUMMARY_FEATURES = len(FIT_SUMMARY_NAMES)
 
 
 @dataclass
@@ -103,7 +113,10 @@ def fitted_transits(
 def fit_summary(
     fit: xr.Dataset, time_h: np.ndarray, physics_mu: np.ndarray, physics_sigma: np.ndarray
 ) -> np.ndarray:
-    """The FIT_SUMMARY_FEATURES numbers of one planet's fit (what its depths rest on)."""
+    """FIT_SUMMARY_NAMES of one planet's fit (what its depths rest on): impact parameter,
+    ln a/Rs, transit mid-time within the visit, ln beta (FGS1; mean AIRS), ln mean AIRS chi2,
+    AIRS minus FGS1 white depth and the prior's pull on FGS1 (in FGS1 sigmas), ln relative
+    FGS1 precision."""
     sma, inclination = float(fit.attrs["sma"]), float(fit.attrs["inclination"])
     t0 = _first_visit_t0(fit)
     white = json.loads(fit.attrs["white_depth"])

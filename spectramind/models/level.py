@@ -16,8 +16,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-# (flux, its fitted transit) feature pairs of PlanetSample.fgs1: FGS1, AIRS white light.
-WHITE_LIGHT_PAIRS = ((0, 1), (4, 5))
+from spectramind.models.dataset import WHITE_LIGHT_PAIRS
 
 
 def residual_features(fgs1: torch.Tensor) -> torch.Tensor:

@@ -154,8 +154,10 @@ def _level_data(
     samples: Sequence[PlanetSample], device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(fgs1 (B, steps, features), level target (B,)) of ``samples``, for the level readout."""
-    batch = _to(collate(samples), device)
-    return batch.fgs1, level_targets(batch.truth, batch.physics_mu, batch.physics_sigma)
+    fgs1 = torch.stack([s.fgs1.T for s in samples]).to(device)
+    truth, mu, sigma = (torch.stack([getattr(s, name) for s in samples]).to(device)
+                        for name in ("truth", "physics_mu", "physics_sigma"))  # fmt: skip
+    return fgs1, level_targets(truth, mu, sigma)
 
 
 def train_model(
