@@ -52,7 +52,7 @@ from spectramind import io
 from spectramind.core.netcdf import write_netcdf
 from spectramind.evaluation.metrics import naive_reference
 from spectramind.fit import FitPriors, fit_planet
-from spectramind.models.dataset import cross_fitted_physics, planet_sample
+from spectramind.models.dataset import cross_fitted_physics, planet_samples
 from spectramind.models.training import (
     TrainingOptions,
     V50Ensemble,
@@ -129,13 +129,10 @@ def main() -> None:
     )
 
     def samples(split: str, mu: np.ndarray, sigma: np.ndarray) -> list:
-        stars = io.read_star_info(workdir / "raw", split)
-        out = []
-        for k, pid in enumerate(labels[split].index):
-            lc = xr.load_dataset(workdir / "lightcurves" / split / f"{pid}.nc")
-            out.append(planet_sample(pid, lc, fits[split][k], stars.loc[pid], mu[k], sigma[k],
-                                     model_options.steps, labels[split].to_numpy()[k]))  # fmt: skip
-        return out
+        ids = labels[split].index
+        paths = [workdir / "lightcurves" / split / f"{pid}.nc" for pid in ids]
+        return planet_samples(ids, paths, fits[split], io.read_star_info(workdir / "raw", split),
+                              mu, sigma, model_options.steps, labels[split].to_numpy())  # fmt: skip
 
     torch.set_num_threads(args.jobs)
     naive = naive_reference(train_truth)

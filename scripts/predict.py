@@ -10,7 +10,7 @@ import xarray as xr
 from spectramind.core.jobs import rule_job
 from spectramind.core.netcdf import write_netcdf
 from spectramind.io import read_star_info
-from spectramind.models.dataset import planet_sample
+from spectramind.models.dataset import planet_samples
 from spectramind.models.training import load_checkpoint, predict
 from spectramind.models.v50 import ModelOptions
 
@@ -19,14 +19,11 @@ with rule_job(snakemake):
     options = ModelOptions.from_config(snakemake.params.model)
     model = load_checkpoint(snakemake.input.checkpoint, options)
     stars = read_star_info(Path(snakemake.input.stars).parent, "test")
-    samples = []
-    for lc_path, fit_path in zip(snakemake.input.lightcurves, snakemake.input.fits, strict=True):
-        planet_id = int(Path(fit_path).stem)
-        fit = xr.load_dataset(fit_path)
-        samples.append(
-            planet_sample(planet_id, xr.load_dataset(lc_path), fit, stars.loc[planet_id],
-                          fit["depth"].values, fit["sigma"].values, options.steps)
-        )  # fmt: skip
+    ids = [int(Path(p).stem) for p in snakemake.input.fits]
+    fits = [xr.load_dataset(p) for p in snakemake.input.fits]
+    physics = [np.array([f[name].values for f in fits]) for name in ("depth", "sigma")]
+    samples = planet_samples(ids, snakemake.input.lightcurves, fits, stars, *physics,
+                             options.steps)  # fmt: skip
     mu, sigma = predict(model, samples)
     predictions = xr.Dataset(
         {"depth": (("planet", "channel"), np.clip(mu.numpy(), 0.0, None)),

@@ -13,7 +13,7 @@ from spectramind.core.provenance import config_hash, sha256_outputs
 from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit import FitOptions
 from spectramind.io import read_labels, read_star_info, read_wavelengths
-from spectramind.models.dataset import cross_fitted_physics, planet_sample
+from spectramind.models.dataset import cross_fitted_physics, planet_samples
 from spectramind.models.training import (
     TrainingOptions,
     ensemble_metrics,
@@ -41,12 +41,8 @@ with rule_job(snakemake):
     else:
         physics_mu = np.array([f["depth"].values for f in fits])
         physics_sigma = np.array([f["sigma"].values for f in fits])
-    samples = []
-    for k, (planet_id, path) in enumerate(zip(ids, snakemake.input.lightcurves, strict=True)):
-        samples.append(
-            planet_sample(planet_id, xr.load_dataset(path), fits[k], stars.loc[planet_id],
-                          physics_mu[k], physics_sigma[k], model_options.steps, truth[k])
-        )  # fmt: skip
+    samples = planet_samples(ids, snakemake.input.lightcurves, fits, stars, physics_mu,
+                             physics_sigma, model_options.steps, truth)  # fmt: skip
     naive = read_artifact(snakemake.input.naive, ("mean", "sigma"))
     members = train_ensemble(samples, wavelength, (naive["mean"], naive["sigma"]),
                              model_options, options, snakemake.params.seed)  # fmt: skip

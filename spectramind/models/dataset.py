@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import xarray as xr
 
@@ -186,6 +188,26 @@ def planet_sample(
         physics_sigma=torch.tensor(physics_sigma, dtype=torch.float64),
         truth=None if truth is None else torch.tensor(truth, dtype=torch.float64),
     )
+
+
+def planet_samples(
+    planet_ids: Sequence[int],
+    lightcurve_paths: Sequence[str | Path],
+    fits: Sequence[xr.Dataset],
+    stars: pd.DataFrame,
+    physics_mu: np.ndarray,
+    physics_sigma: np.ndarray,
+    steps: int,
+    truth: np.ndarray | None = None,
+) -> list[PlanetSample]:
+    """``planet_sample`` of each planet, its light curves read from ``lightcurve_paths`` and
+    its star row from ``stars`` (indexed by planet id); rows of the arrays follow the ids."""
+    return [
+        planet_sample(planet_id, xr.load_dataset(path), fits[k], stars.loc[planet_id],
+                      physics_mu[k], physics_sigma[k], steps,
+                      None if truth is None else truth[k])
+        for k, (planet_id, path) in enumerate(zip(planet_ids, lightcurve_paths, strict=True))
+    ]  # fmt: skip
 
 
 def fit_covariance(fit: xr.Dataset) -> np.ndarray:
