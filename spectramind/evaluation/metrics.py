@@ -59,6 +59,24 @@ def _check(truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray, submittable: bo
             raise InvalidPrediction(f"{name} has negative values: the submission is rejected")
 
 
+def bin_scores(
+    truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray, naive_mean: float, naive_sigma: float
+) -> np.ndarray:
+    """The score's terms s_pj (planets, bins) of predictions (planets, 283), before weighting.
+
+    Bin 0 is FGS1 (its own ideal sigma), so a column slice without bin 0 cannot go through
+    ``competition_score``; the score of a subset of bins is the mean of its terms here.
+    """
+    truth, mu, sigma = (np.asarray(a, dtype=np.float64) for a in (truth, mu, sigma))
+    _check(truth, mu, sigma)
+    ideal_sigma = np.full(truth.shape[1], IDEAL_SIGMA_AIRS)
+    ideal_sigma[0] = IDEAL_SIGMA_FGS1
+    l_pred = gaussian_log_likelihood(truth, mu, np.maximum(sigma, SIGMA_FLOOR))
+    l_ideal = gaussian_log_likelihood(truth, truth, np.broadcast_to(ideal_sigma, truth.shape))
+    l_ref = gaussian_log_likelihood(truth, naive_mean, naive_sigma)
+    return (l_pred - l_ref) / (l_ideal - l_ref)
+
+
 def competition_score(
     truth: np.ndarray,
     mu: np.ndarray,
@@ -72,15 +90,8 @@ def competition_score(
     ``clip=False`` returns the value before the final clip to [0, 1], to tell apart methods
     that all score 0 (worse than the naive prediction by different margins).
     """
-    truth, mu, sigma = (np.asarray(a, dtype=np.float64) for a in (truth, mu, sigma))
-    _check(truth, mu, sigma)
-    ideal_sigma = np.full(truth.shape[1], IDEAL_SIGMA_AIRS)
-    ideal_sigma[0] = IDEAL_SIGMA_FGS1
-    l_pred = gaussian_log_likelihood(truth, mu, np.maximum(sigma, SIGMA_FLOOR))
-    l_ideal = gaussian_log_likelihood(truth, truth, np.broadcast_to(ideal_sigma, truth.shape))
-    l_ref = gaussian_log_likelihood(truth, naive_mean, naive_sigma)
-    per_bin = (l_pred - l_ref) / (l_ideal - l_ref)
-    weights = np.broadcast_to(bin_weights(truth.shape[1]), truth.shape)
+    per_bin = bin_scores(truth, mu, sigma, naive_mean, naive_sigma)
+    weights = np.broadcast_to(bin_weights(per_bin.shape[1]), per_bin.shape)
     score = float(np.sum(weights * per_bin) / np.sum(weights))
     return float(np.clip(score, 0.0, 1.0)) if clip else score
 
