@@ -19,6 +19,7 @@ from spectramind.simulate.catalogue import (
     write_top_level,
 )
 from spectramind.simulate.config import SimulationConfig
+from spectramind.simulate.injection import Injection
 from spectramind.simulate.mismatch import mismatch_truth
 from spectramind.simulate.planet import noise_floors, write_planet
 from spectramind.simulate.population import PlanetTruth, draw_planet, planet_ids
@@ -27,6 +28,7 @@ from spectramind.simulate.wavelengths import target_wavelengths
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "Injection",
     "PlanetTruth",
     "SimulationConfig",
     "draw_planet",
@@ -44,8 +46,13 @@ def simulate_planet(
     planet_id: int,
     planet_folder: str | Path,
     truth_path: str | Path,
+    injection: Injection | None = None,
 ) -> None:
-    """Write one planet's raw folder and its truth record (labels and noise floors)."""
+    """Write one planet's raw folder and its truth record (labels and noise floors).
+
+    ``injection``: a known signal added to the frames and the labels (injection.py), drawn
+    with the same noise as without it; the noise floors stay the uninjected planet's.
+    """
     planet = draw_planet(config, planet_id, split)
     log.info(
         "planet %s (%s): Ts %.0f K, depth %.5f, b %.2f, %d visit(s), cadence %d",
@@ -57,7 +64,7 @@ def simulate_planet(
         len(planet.visits),
         config.cadence,
     )
-    write_planet(config, planet, Path(planet_folder))
+    write_planet(config, planet, Path(planet_folder), injection)
     floor, marginalised = noise_floors(config, planet)
     log.info(
         "noise floor: FGS1 %.1f ppm, AIRS median %.1f ppm; marginalised %.1f, %.1f ppm",
@@ -67,7 +74,7 @@ def simulate_planet(
         float(np.median(marginalised[1:])) * 1e6,
     )
     mismatch = mismatch_truth(config, planet, target_wavelengths())
-    write_planet_truth(truth_path, planet, floor, marginalised, mismatch)
+    write_planet_truth(truth_path, planet, floor, marginalised, mismatch, injection)
 
 
 def simulate_dataset(config: SimulationConfig, root: str | Path, truth_dir: str | Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from spectramind.io.layout import N_TARGETS
 from spectramind.io.tables import sigma_columns, target_columns
 from spectramind.simulate.config import SimulationConfig
 from spectramind.simulate.constants import ADC_GAIN, ADC_OFFSET
+from spectramind.simulate.injection import Injection
 from spectramind.simulate.mismatch import flat_mismatch_record
 from spectramind.simulate.planet import true_depths
 from spectramind.simulate.population import PlanetTruth, draw_population
@@ -100,21 +102,25 @@ def write_planet_truth(
     noise_floor: np.ndarray,
     marginalised_floor: np.ndarray,
     mismatch: dict[str, object] | None = None,
+    injection: Injection | None = None,
 ) -> None:
     """Per-planet truth record (JSON): split, labels, both Cramer-Rao noise floors and, when
-    a mismatch switch is on, what its effects drew (mismatch.mismatch_truth).
+    a mismatch switch is on, what its effects drew (mismatch.mismatch_truth); with an active
+    ``injection``, the labels include its depth and the record names it.
 
     With mismatch on, the floors stay those of the fit's own model family (quadratic limb
     darkening, polynomial drift): a reference, no longer a bound."""
     record = {
         "planet_id": planet.planet_id,
         "split": planet.split,
-        "depth": true_depths(planet).tolist(),
+        "depth": true_depths(planet, injection).tolist(),
         "noise_floor": np.asarray(noise_floor).tolist(),
         "noise_floor_marginalised": np.asarray(marginalised_floor).tolist(),
     }
     if mismatch:
         record["mismatch"] = mismatch
+    if injection is not None and injection.active:
+        record["injection"] = asdict(injection)
     write_json_atomic(path, record)
 
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spectramind.core.atomic import atomic_directory
-from spectramind.io.layout import INSTRUMENTS, INTEGRATION_S, N_TARGETS, frame_shape
+from spectramind.io.layout import INSTRUMENTS, INTEGRATION_S, N_TARGETS, SHORT_READ_S, frame_shape
 from spectramind.simulate.config import (
     STREAM_DETECTOR,
     STREAM_JITTER,
@@ -20,6 +20,7 @@ from spectramind.simulate.config import (
 from spectramind.simulate.constants import FGS1_WAVELENGTH_UM
 from spectramind.simulate.detector import Detector, draw_detector, read_out
 from spectramind.simulate.exposure import expose_pairs
+from spectramind.simulate.injection import Injection
 from spectramind.simulate.marginalised_floor import (
     ld_prior,
     marginal_depth_sigma,
@@ -64,7 +65,10 @@ class VisitScene:
 
     base_rate: (channels,) stellar e-/s out of transit; light_curve: (pairs, channels)
     transit only; stellar: (pairs, channels) e-/s with transit and drift; pointing: (pairs, 2);
-    sky: (pairs,) background relative to the constant one, None for a constant sky.
+    sky: (pairs,) background relative to the constant one, None for a constant sky;
+    injected: (pairs, channels) e-/s of ``stellar`` with an injected signal (injection.py),
+    None without one: the noise is drawn on ``stellar`` and the injection added as expected
+    charge (raw_frames), so the injected frames share the uninjected ones' noise.
     """
 
     instrument: str
@@ -74,6 +78,7 @@ class VisitScene:
     stellar: np.ndarray
     pointing: np.ndarray
     sky: np.ndarray | None = None
+    injected: np.ndarray | None = None
 
 
 def channel_wavelengths(instrument: str) -> np.ndarray:
@@ -84,9 +89,14 @@ def channel_wavelengths(instrument: str) -> np.ndarray:
 
 
 def visit_scene(
-    config: SimulationConfig, planet: PlanetTruth, visit: int, instrument: str
+    config: SimulationConfig,
+    planet: PlanetTruth,
+    visit: int,
+    instrument: str,
+    injection: Injection | None = None,
 ) -> VisitScene:
-    """Build the noiseless scene of one visit, deterministic in (seed, planet, visit)."""
+    """Build the noiseless scene of one visit, deterministic in (seed, planet, visit), with
+    an ``injection``'s flux as ``injected`` when one is active."""
     truth = planet.visits[visit]
     n_pairs = config.n_pairs(instrument)
     time_h = pair_mid_exposure_h(instrument, n_pairs, config.cadence)
@@ -107,6 +117,11 @@ def visit_scene(
         stellar = stellar * (1.0 + flicker[:, None] * granulation_colour(wavelength, planet.Ts))
     detector_rng = config.rng(STREAM_DETECTOR, planet.planet_id, INSTRUMENT_KEY[instrument], visit)
     sky = sky_scale(config, planet.planet_id, visit, time_h) if config.mismatch_sky else None
+    injected = None
+    if injection is not None and injection.active:
+        extra = injection.depth(wavelength)
+        injected_curve = light_curves(planet, truth.t0_h, time_h, wavelength, law, extra)
+        injected = stellar * (injected_curve / curve) * injection.flux_factor(time_h)[:, None]
     return VisitScene(
         instrument=instrument,
         detector=draw_detector(detector_rng, instrument),
@@ -115,6 +130,7 @@ def visit_scene(
         stellar=stellar,
         pointing=jitter_per_pair(jitter, instrument, n_pairs, config.cadence),
         sky=sky,
+        injected=injected,
     )
 
 
@@ -131,17 +147,30 @@ def _drift(
     return thermal_drift(planet.visits[visit], time_h, wavelength)
 
 
+def _pixel_rates(scene: VisitScene, flux: np.ndarray, part: slice) -> np.ndarray:
+    """Pixel rates (pairs, 32, W) e-/s of the pairs ``part`` for channel fluxes ``flux``."""
+    sky = None if scene.sky is None else scene.sky[part]
+    if scene.instrument == "FGS1":
+        return fgs1_rates(scene.detector, flux[part, 0], scene.pointing[part], sky)
+    return airs_rates(scene.detector, flux[part], scene.pointing[part], sky)
+
+
 def raw_frames(scene: VisitScene, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Yield raw uint16 frames (2 * pairs, 32, W) chunk by chunk: short read, long read, ..."""
-    instrument = scene.instrument
-    rates_of = fgs1_rates if instrument == "FGS1" else airs_rates
-    step = CHUNK_PAIRS[instrument]
+    """Yield raw uint16 frames (2 * pairs, 32, W) chunk by chunk: short read, long read, ...
+
+    With ``scene.injected``, the injected rates' expected extra charge is added to charge
+    drawn on the uninjected rates (the same draws as without the injection).
+    """
+    integration_s = INTEGRATION_S[scene.instrument]
+    step = CHUNK_PAIRS[scene.instrument]
     for start in range(0, len(scene.stellar), step):
         part = slice(start, start + step)
-        stellar = scene.stellar[part, 0] if instrument == "FGS1" else scene.stellar[part]
-        sky = None if scene.sky is None else scene.sky[part]
-        rates = rates_of(scene.detector, stellar, scene.pointing[part], sky)
-        short, long = expose_pairs(rates, INTEGRATION_S[instrument], rng)
+        rates = _pixel_rates(scene, scene.stellar, part)
+        short, long = expose_pairs(rates, integration_s, rng)
+        if scene.injected is not None:
+            extra = _pixel_rates(scene, scene.injected, part) - rates
+            short += extra * SHORT_READ_S
+            long += extra * (SHORT_READ_S + integration_s)
         frames = np.empty((2 * len(rates), *rates.shape[1:]), dtype=np.uint16)
         frames[0::2] = read_out(scene.detector, short, rng)
         frames[1::2] = read_out(scene.detector, long, rng)
@@ -161,12 +190,18 @@ def write_calibration(folder: Path, detector: Detector) -> None:
     )
 
 
-def write_planet(config: SimulationConfig, planet: PlanetTruth, planet_folder: Path) -> None:
-    """Write ``<split>/<planet_id>/`` with signals and calibration of every visit, atomically."""
+def write_planet(
+    config: SimulationConfig,
+    planet: PlanetTruth,
+    planet_folder: Path,
+    injection: Injection | None = None,
+) -> None:
+    """Write ``<split>/<planet_id>/`` with signals and calibration of every visit, atomically,
+    with an active ``injection``'s signal in the frames."""
     with atomic_directory(planet_folder) as folder:
         for visit in range(len(planet.visits)):
             for instrument in INSTRUMENTS:
-                scene = visit_scene(config, planet, visit, instrument)
+                scene = visit_scene(config, planet, visit, instrument, injection)
                 rng = config.rng(
                     STREAM_PHOTONS, planet.planet_id, INSTRUMENT_KEY[instrument], visit
                 )
@@ -179,9 +214,12 @@ def write_planet(config: SimulationConfig, planet: PlanetTruth, planet_folder: P
                 write_calibration(folder / f"{instrument}_calibration_{visit}", scene.detector)
 
 
-def true_depths(planet: PlanetTruth) -> np.ndarray:
-    """The 283 labels (Rp/Rs)^2 at the target wavelengths."""
-    return depth_spectrum(planet, target_wavelengths())
+def true_depths(planet: PlanetTruth, injection: Injection | None = None) -> np.ndarray:
+    """The 283 labels (Rp/Rs)^2 at the target wavelengths, with an injection's depth."""
+    depth = depth_spectrum(planet, target_wavelengths())
+    if injection is not None and injection.active:
+        depth = depth + injection.depth(target_wavelengths())
+    return depth
 
 
 class NoiseFloors(NamedTuple):

@@ -27,12 +27,14 @@ def light_curves(
     time_h: np.ndarray,
     wavelength_um: np.ndarray,
     law: str = "quadratic",
+    extra_depth: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Relative stellar flux (time, wavelength) during the transit, 1 out of transit.
 
-    Each wavelength gets its own depth and limb darkening; geometry is shared.
+    Each wavelength gets its own depth (the planet's, plus ``extra_depth``: an injected
+    signal) and limb darkening; geometry is shared.
     """
-    depth = depth_spectrum(planet, wavelength_um)
+    depth = depth_spectrum(planet, wavelength_um) + extra_depth
     coefficients = limb_darkening_law(law, wavelength_um, planet.Ts)
     geometry = (planet.P * 24.0, planet.sma, planet.inclination)
     return batman_curves(time_h, t0_h, geometry, depth, coefficients, law)
