@@ -31,10 +31,8 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -45,10 +43,10 @@ import xarray as xr
 import yaml
 
 from spectramind import io
-from spectramind.calibrate import CalibrationOptions, calibrate_visit
+from spectramind.calibrate import CalibrationOptions
 from spectramind.core.netcdf import write_netcdf
+from spectramind.evaluation.injection import simulated_lightcurves
 from spectramind.evaluation.metrics import competition_score, naive_reference
-from spectramind.extract.lightcurves import extract_planet
 from spectramind.extract.options import ExtractionOptions
 from spectramind.fit import FitOptions, FitPriors, fit_planet
 from spectramind.fit.limb_darkening import LimbDarkeningPrior
@@ -59,7 +57,7 @@ from spectramind.fit.priors import (
     limb_darkening_samples,
     white_light_pulls,
 )
-from spectramind.simulate import SimulationConfig, simulate_planet, write_top_level
+from spectramind.simulate import SimulationConfig, write_top_level
 from spectramind.simulate.planet import true_depths
 from spectramind.simulate.population import draw_planet, planet_ids
 
@@ -90,23 +88,12 @@ def prepare_planet(task: tuple[SimulationConfig, Path, str, int]) -> None:
     out = workdir / "lightcurves" / split / f"{planet_id}.nc"
     if out.exists():
         return
-    root = workdir / "raw"
-    folder = root / split / str(planet_id)
     truth = workdir / "truth" / "planets" / split / f"{planet_id}.json"
-    simulate_planet(config, split, planet_id, folder, truth)
     calibration, extraction, _ = workflow_options()
-    files: dict[str, list[Path]] = {ins: [] for ins in io.INSTRUMENTS}
-    with tempfile.TemporaryDirectory() as scratch:
-        for visit in io.discover_visits(root, split, planet_id):
-            for ins in io.INSTRUMENTS:
-                path = Path(scratch) / f"{ins}_{visit}.nc"
-                write_netcdf(calibrate_visit(root, split, planet_id, ins, visit, calibration), path)
-                files[ins].append(path)
-        lightcurves = extract_planet(
-            files["FGS1"], files["AIRS-CH0"], io.read_wavelengths(root), extraction
-        )
+    lightcurves = simulated_lightcurves(
+        config, split, planet_id, workdir / "raw", truth, calibration, extraction
+    )
     write_netcdf(lightcurves, out)
-    shutil.rmtree(folder)
 
 
 def prepare_data(config: SimulationConfig, workdir: Path, jobs: int) -> None:

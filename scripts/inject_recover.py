@@ -1,0 +1,88 @@
+"""Snakemake adapter: inject a CO2 feature and a white-light ramp into one simulated planet,
+run the whole chain for each amplitude, and report what is recovered (JSON and figure).
+
+What the rule passes (spectramind.evaluation.injection.inject_recover does the work):
+
+params:
+    seed: config["seed"]
+    simulation: config["simulation"] (the simulated data set the planet is drawn from)
+    calibration, extraction, fit: the config blocks of those names (the chain's options)
+    inject_recover: a block with
+        planet_id: a planet id of the simulated data set, or null for the first of ``split``
+        split: "test" or "train" (default "test")
+        co2_amplitudes_ppm: CO2 feature peak depths to inject, e.g. [0, 100, 300, 1000]
+        ramp_amplitudes_ppm: white-light flux ramps over the visit, e.g. [0, 300, 1000]
+        cadence: the simulation's cadence for these runs, or null for simulation's own
+input (each only when the fit option of the same name is on, as rules/fit.smk's
+fit_priors gives them):
+    limb_darkening_prior, white_light_calibration, spectral_prior: the artifact JSONs
+output:
+    json: the inject_recover record
+    figure: its figure as PNG, "<stem>.png" (save_figure also writes "<stem>.svg" beside it)
+    manifest: the run's provenance (rule_job)
+One job runs the simulator, calibration (numba, astropy), extraction, the fit (batman) and
+a figure (matplotlib): its conda env needs all of them.
+"""
+
+import json
+from pathlib import Path
+
+from spectramind.calibrate import CalibrationOptions
+from spectramind.core.atomic import write_json_atomic
+from spectramind.core.jobs import rule_job
+from spectramind.diagnostics.figures import save_figure
+from spectramind.evaluation.injection import inject_recover, injection_figure
+from spectramind.extract.options import ExtractionOptions
+from spectramind.fit import FitOptions, FitPriors
+from spectramind.fit.limb_darkening import LimbDarkeningPrior
+from spectramind.fit.spectral_prior import SpectralPrior
+from spectramind.simulate import SimulationConfig, planet_ids
+
+
+def read_priors(options: FitOptions) -> FitPriors:
+    """The learned priors the options switch on, from the rule's artifact inputs."""
+
+    def artifact(name: str) -> dict | None:
+        if not getattr(options, name):
+            return None
+        if snakemake.input.get(name) is None:
+            raise ValueError(f"fit.{name} is on but the rule gives no {name} input")
+        with open(snakemake.input[name]) as f:
+            return json.load(f)
+
+    limb_darkening, white_light, spectral = map(
+        artifact, ("limb_darkening_prior", "white_light_calibration", "spectral_prior")
+    )
+    return FitPriors(
+        LimbDarkeningPrior.from_dict(limb_darkening) if limb_darkening else None,
+        SpectralPrior.from_dict(spectral) if spectral else None,
+        white_light["scale"] if white_light else None,
+    )
+
+
+with rule_job(snakemake):
+    params = snakemake.params
+    block = params.inject_recover
+    simulation = dict(params.simulation)
+    if block.get("cadence") is not None:
+        simulation["cadence"] = block["cadence"]
+    config = SimulationConfig(seed=params.seed, **simulation)
+    split = block.get("split", "test")
+    ids = planet_ids(config)[split]
+    planet_id = ids[0] if block.get("planet_id") is None else int(block["planet_id"])
+    if planet_id not in ids:
+        raise ValueError(f"planet {planet_id} is not a {split} planet of the simulation: {ids}")
+    fit_options = FitOptions.from_config(params.fit)
+    result = inject_recover(
+        config,
+        planet_id,
+        split,
+        co2_amplitudes_ppm=block["co2_amplitudes_ppm"],
+        ramp_amplitudes_ppm=block["ramp_amplitudes_ppm"],
+        calibration=CalibrationOptions.from_config(params.calibration),
+        extraction=ExtractionOptions.from_config(params.extraction),
+        fit_options=fit_options,
+        priors=read_priors(fit_options),
+    )
+    write_json_atomic(snakemake.output.json, result)
+    save_figure(injection_figure(result), Path(snakemake.output.figure).with_suffix(""))
