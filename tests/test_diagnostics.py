@@ -10,11 +10,21 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from spectramind.calibrate import calibrate_visit
+from spectramind.core.netcdf import write_netcdf
 from spectramind.diagnostics import figures
+from spectramind.diagnostics import frames as frame_figures
 from spectramind.diagnostics.summary import error_summary_table, per_bin_table
 from spectramind.evaluation.metrics import competition_score
 from spectramind.fit.model import Geometry, TransitCurve
 from spectramind.fit.options import FitOptions
+from spectramind.io import (
+    INSTRUMENTS,
+    discover_planets,
+    read_axis_info,
+    read_signal,
+    signal_path,
+)
 
 NAIVE = (0.02, 0.01)
 FGS1_WEIGHT = 0.4 / 1.95 * 282  # the metric's FGS1 weight, written out as in test_metrics.py
@@ -283,3 +293,58 @@ def test_save_figure_writes_png_and_svg_atomically(tmp_path):
     assert paths[0].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "<svg" in paths[1].read_text()[:1000]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [p.name for p in paths]
+
+
+@pytest.fixture(scope="module")
+def calibrated_visit(small_root, tmp_path_factory):
+    """A train planet's visit 0 calibrated and written as the workflow writes it: the planet
+    id and the FGS1 and AIRS-CH0 netCDF paths."""
+    planet_id = discover_planets(small_root, "train")[0]
+    folder = tmp_path_factory.mktemp("calibrated")
+    paths = [folder / f"{instrument}_0.nc" for instrument in INSTRUMENTS]
+    for instrument, path in zip(INSTRUMENTS, paths, strict=True):
+        write_netcdf(calibrate_visit(small_root, "train", planet_id, instrument, 0), path)
+    return planet_id, paths
+
+
+def test_raw_frames_image_one_stored_frame_and_sum_every_frame_read(small_root, calibrated_visit):
+    planet_id, _ = calibrated_visit
+    axis = read_axis_info(small_root)
+    fig = frame_figures.raw_frames(frame_figures.read_raw_visit(small_root, "train", planet_id))
+    images, white_lights = np.reshape(fig.axes[:4], (2, 2))
+    for image_ax, white_ax, instrument in zip(images, white_lights, INSTRUMENTS, strict=True):
+        stored = read_signal(signal_path(small_root, "train", planet_id, instrument, 0), instrument)
+        image = image_ax.get_images()[0].get_array()
+        assert image.shape == (32, {"FGS1": 32, "AIRS-CH0": 356}[instrument])
+        np.testing.assert_array_equal(image, stored[1])
+        short, long = white_ax.get_lines()  # even and odd frames: one point per frame read
+        assert len(short.get_xdata()) + len(long.get_xdata()) == axis.n_frames(instrument)
+        sums = stored.reshape(len(stored), -1).sum(axis=1)
+        np.testing.assert_array_equal(long.get_ydata(), sums[1::2])
+        np.testing.assert_array_equal(short.get_xdata(), axis.time_h(instrument)[0::2])
+        assert image_ax.get_images()[0].colorbar.ax.get_ylabel() == "ADU (log scale)"
+    few = frame_figures.read_raw_visit(small_root, "train", planet_id, max_frames=100)
+    airs = np.reshape(frame_figures.raw_frames(few).axes[:4], (2, 2))[1, 1]
+    assert sum(len(line.get_xdata()) for line in airs.get_lines()) == 100
+    assert airs.get_title().endswith(f"first 100 of {axis.n_frames('AIRS-CH0')} frames")
+
+
+def test_calibrated_frames_image_the_time_mean_mark_masks_and_sum_each_bin(calibrated_visit):
+    _, paths = calibrated_visit
+    with xr.open_dataset(paths[0]) as fgs1, xr.open_dataset(paths[1]) as airs:
+        fig = frame_figures.calibrated_frames(fgs1, airs)
+        images, white_lights = np.reshape(fig.axes[:4], (2, 2))
+        for image_ax, white_ax, data in zip(images, white_lights, (fgs1, airs), strict=True):
+            image = image_ax.get_images()[0].get_array()
+            assert image.shape == (32, 32 if data.attrs["instrument"] == "FGS1" else 282)
+            np.testing.assert_allclose(image, data["flux"].mean("time"), rtol=1e-6)
+            (line,) = white_ax.get_lines()  # one point per time bin
+            assert len(line.get_xdata()) == data.sizes["time"]
+            np.testing.assert_allclose(line.get_ydata(), data["flux"].sum(("row", "column")))
+            dead = next(c for c in image_ax.collections if c.get_label().startswith("dead"))
+            n_dead = int((data["mask"].to_numpy() & 1).any(axis=0).sum())
+            assert len(dead.get_offsets()) == n_dead and f"({n_dead} px)" in dead.get_label()
+        assert image_ax.get_xlabel() == "wavelength (um)"
+        assert white_ax.get_ylabel() == "sum of all pixels (e- per bin)"
+        with pytest.raises(ValueError, match="FGS1 then"):
+            frame_figures.calibrated_frames(airs, fgs1)

@@ -61,6 +61,16 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
     return paths
 
 
+def wavelength_ticks(ax: Axes, wavelength_um: np.ndarray) -> None:
+    """Label the x axis of an image whose columns have these (ascending) wavelengths every
+    0.25 um, at the fractional column of each label."""
+    labels = np.arange(np.ceil(wavelength_um[0] * 4) / 4, wavelength_um[-1], 0.25)
+    ax.set_xticks(
+        np.interp(labels, wavelength_um, np.arange(wavelength_um.size)),
+        map("{:.2f}".format, labels),
+    )
+
+
 def _diagonal(ax: Axes) -> None:
     """The ideal reliability curve, axes from 0 to 1 and their labels."""
     ax.plot([0, 1], [0, 1], color="0.5", linestyle="--", linewidth=1, label="ideal")
@@ -217,10 +227,7 @@ def residual_heatmap(
     image = airs_ax.imshow(z[:, 1:], **scale)
     fig.colorbar(image, ax=[fgs1_ax, airs_ax], extend="both", label="z = (mu - truth) / sigma")
     fgs1_ax.set_xticks([0], [FGS1])
-    labels = np.arange(np.ceil(airs_um[0] * 4) / 4, airs_um[-1], 0.25)
-    airs_ax.set_xticks(
-        np.interp(labels, airs_um, np.arange(airs_um.size)), map("{:.2f}".format, labels)
-    )
+    wavelength_ticks(airs_ax, airs_um)
     if len(planet_ids) <= 40:
         fgs1_ax.set_yticks(np.arange(len(planet_ids)), [str(p) for p in planet_ids],
                            fontsize="small")  # fmt: skip

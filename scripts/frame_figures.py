@@ -1,0 +1,37 @@
+"""Snakemake adapter: the raw and the calibrated frames of one planet's visit 0 as figures
+(spectramind.diagnostics.frames does the work).
+
+What the rule passes:
+
+input:
+    raw_planet: the raw planet folder (a dependency only: the signals are found from the raw
+        root and the params)
+    adc: adc_info.csv of the raw root (its folder is the raw root, as in scripts/calibrate.py)
+    axis: axis_info.parquet of the raw root
+    calibrated: the calibrated netCDF files of visit 0, FGS1 then AIRS-CH0
+params:
+    split: "train" or "test"
+    planet_id: the planet
+output:
+    raw, calibrated: the figures as PNG; the SVG is written beside each (same stem, .svg)
+    manifest: the run's provenance (rule_job)
+log: the rule's log file (rule_job)
+"""
+
+from pathlib import Path
+
+import xarray as xr
+
+from spectramind.core.jobs import rule_job
+from spectramind.diagnostics.figures import save_figure
+from spectramind.diagnostics.frames import calibrated_frames, raw_frames, read_raw_visit
+
+with rule_job(snakemake):
+    root = Path(snakemake.input.adc).parent
+    raw = read_raw_visit(root, snakemake.params.split, int(snakemake.params.planet_id), visit=0)
+    # save_figure swaps the suffix: the PNG path is the stem, the SVG lands beside it.
+    save_figure(raw_frames(raw), Path(snakemake.output.raw))
+    fgs1_path, airs_path = snakemake.input.calibrated
+    with xr.open_dataset(fgs1_path) as fgs1, xr.open_dataset(airs_path) as airs:
+        figure = calibrated_frames(fgs1, airs)
+    save_figure(figure, Path(snakemake.output.calibrated))
