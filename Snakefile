@@ -10,6 +10,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/report.smk"
 include: "rules/simulate.smk"
 include: "rules/check_raw.smk"
 include: "rules/calibrate.smk"
@@ -17,6 +18,8 @@ include: "rules/extract.smk"
 include: "rules/fit.smk"
 include: "rules/artifacts.smk"
 include: "rules/model.smk"
+include: "rules/uncertainty.smk"
+include: "rules/diagnostics.smk"
 
 
 rule all:

@@ -6,7 +6,9 @@ fits every train and held-out planet with v2, cross-fits the train planets' phys
 predictions (the spectral prior never sees a planet's own label), trains the model with
 the workflow's default options (config/config.yaml) and prints: score, RMSE / depth-only
 floor and both floors of FGS1, coverage 68 / 95 %, train minutes, predict seconds per planet
-(physics_fit.summarise, so the two tables read alike).
+(physics_fit.summarise, so the two tables read alike). Both predictors' validation
+predictions (the train planets' cross-fitted physics; V50's out-of-fold planets) and test
+predictions are kept in --workdir/predictions/ for benchmarks/sigma_calibration.py.
 
     python benchmarks/model.py --workdir /tmp/physics_fit [--n-train 60 --n-test 200]
 
@@ -52,10 +54,12 @@ from spectramind import io
 from spectramind.core.netcdf import write_netcdf
 from spectramind.evaluation.metrics import naive_reference
 from spectramind.fit import FitPriors, fit_planet
+from spectramind.fit.collect import predictions_dataset
 from spectramind.models.dataset import cross_fitted_physics, planet_samples
 from spectramind.models.training import (
     TrainingOptions,
     V50Ensemble,
+    out_of_fold_predictions,
     predict,
     train_ensemble,
 )
@@ -137,8 +141,9 @@ def main() -> None:
     torch.set_num_threads(args.jobs)
     naive = naive_reference(train_truth)
     start = time.time()
-    members = train_ensemble(samples("train", physics_mu, physics_sigma), wavelength, naive,
-                             model_options, options, args.seed)  # fmt: skip
+    train_samples = samples("train", physics_mu, physics_sigma)
+    members = train_ensemble(train_samples, wavelength, naive, model_options, options,
+                             args.seed)  # fmt: skip
     train_minutes = (time.time() - start) / 60
     test_mu = np.array([f["depth"].values for f in fits["test"]])
     test_sigma = np.array([f["sigma"].values for f in fits["test"]])
@@ -152,6 +157,19 @@ def main() -> None:
     mu, sigma = predict(model, test_samples)
     predict_seconds = (time.time() - start) / len(test_samples)
     truth = labels["test"].to_numpy()
+    val_ids, val_mu, val_sigma = out_of_fold_predictions(members, train_samples, model_options,
+                                                         wavelength)  # fmt: skip
+    train_ids = list(labels["train"].index)
+    keep = {
+        "physics_validation": (train_ids, physics_mu, physics_sigma, train_truth),
+        "physics_test": (list(labels["test"].index), test_mu, test_sigma, truth),
+        "v50_validation": (val_ids, val_mu.numpy(), val_sigma.numpy(),
+                           labels["train"].loc[val_ids].to_numpy()),
+        "v50_test": (list(labels["test"].index), mu.numpy(), sigma.numpy(), truth),
+    }  # fmt: skip
+    for name, (ids, m, s, t) in keep.items():
+        path = workdir / "predictions" / f"{name}.nc"
+        write_netcdf(predictions_dataset(ids, m, s, name, t), path)
     floors = tuple(
         truth_table(workdir, "test", key).loc[labels["test"].index].to_numpy()
         for key in ("noise_floor", "noise_floor_marginalised")

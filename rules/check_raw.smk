@@ -26,16 +26,8 @@ rule inventory:
     input:
         per_planet("results/inventory/{split}/{planet_id}.json"),
     output:
-        table=report(
-            "results/inventory/inventory.csv",
-            caption="../report/inventory.rst",
-            category="Raw data",
-        ),
-        excluded=report(
-            "results/inventory/excluded.csv",
-            caption="../report/excluded.rst",
-            category="Raw data",
-        ),
+        table=reported("results/inventory/inventory.csv"),
+        excluded=reported("results/inventory/excluded.csv"),
         manifest="results/manifests/inventory.json",
     log:
         "results/logs/inventory.log",

@@ -6,6 +6,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from spectramind.diagnostics.diagnose import FIGURES as DIAGNOSTIC_FIGURES
 from spectramind.io import INSTRUMENTS, RawDataError, discover_visits, list_planets
 from spectramind.io.layout import CALIBRATION_FRAMES
 from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
@@ -209,11 +210,52 @@ def check_raw_mem_mb(wildcards, input, attempt):
     return attempt * (500 + 3 * largest // 1_000_000)
 
 
-def submission_predictions(wildcards):
-    """The test planets' physics fits, or the V50 model's predictions (config predictor)."""
+def uncalibrated_predictions(wildcards):
+    """The test planets' physics fits, or the V50 model's predictions (config predictor),
+    before sigma calibration."""
     if config["predictor"] == "v50":
         return ["results/predictions/v50.nc"]
     return planets_of("test", "results/fit/{split}/{planet_id}.nc")
+
+
+def validation_predictions(wildcards):
+    """The predictor's validation planets that sigma calibration is fitted on (none for
+    method none, which needs no data: runs with too few train planets to cross-fit)."""
+    if config["sigma_calibration"]["method"] == "none":
+        return []
+    return [f"results/validation/{config['predictor']}.nc"]
+
+
+def example_planet():
+    """The test planet the light-curve and frame figures show: the first usable one."""
+    return usable_planets("test")[0]
+
+
+def example_calibrated(wildcards):
+    """The example planet's calibrated first visit: FGS1, then AIRS-CH0."""
+    planet = example_planet()
+    return [f"results/calibrated/test/{planet}/{ins}_0.nc" for ins in INSTRUMENTS]
+
+
+def diagnose_inputs(wildcards):
+    """Planets with known truth for rule diagnose: the simulated test planets (their
+    predictions before and after sigma calibration), else the validation planets; and the
+    example planet's light curves and fit for the light-curve figure."""
+    example = example_planet()
+    inputs = {
+        "example_lightcurve": f"results/lightcurves/test/{example}.nc",
+        "example_fit": f"results/fit/test/{example}.nc",
+        "example_stars": top_level("test_star_info.csv"),
+    }
+    if not SIMULATING:
+        return inputs | {"validation": "results/validation/calibrated.nc"}
+    return inputs | {
+        "calibrated": "results/predictions/calibrated.nc",
+        "uncalibrated": uncalibrated_predictions(wildcards),
+        "test_labels": f"{TRUTH}/test_labels.csv",
+        "noise_floor": f"{TRUTH}/noise_floor.csv",
+        "marginalised_floor": f"{TRUTH}/noise_floor_marginalised.csv",
+    }
 
 
 def inference_output():
@@ -222,12 +264,18 @@ def inference_output():
 
 
 def get_final_output(wildcards):
-    outputs = per_planet_fits() + inference_output()
-    if config["check_raw"]:
-        outputs.append("results/inventory/inventory.csv")
-    if SIMULATING:
-        outputs += [f"{TRUTH}/noise_floor.csv", "results/diagnostics/score.json"]
-    return outputs
+    """Every planet's fit, the submission, the dashboard and what it shows."""
+    return (
+        per_planet_fits()
+        + inference_output()
+        + report_items()
+        + ["results/dashboard.html"]
+    )
+
+
+def caption_file(path):
+    """The caption file (report/<name>.rst) of a REPORT_ITEMS path."""
+    return f"{workflow.basedir}/report/{REPORT_ITEMS[path][0]}.rst"
 
 
 def per_planet_fits():

@@ -26,16 +26,12 @@ rule fit:
 
 rule submission:
     input:
-        predictions=submission_predictions,
+        predictions="results/predictions/calibrated.nc",
         sample=top_level("sample_submission.csv"),
         stars=top_level("test_star_info.csv"),
         naive=artifact("naive_reference.json"),
     output:
-        csv=report(
-            "results/submission/submission.csv",
-            caption="../report/submission.rst",
-            category="Submission",
-        ),
+        csv=reported("results/submission/submission.csv"),
         zip="results/submission/submission.zip",
         manifest="results/manifests/submission.json",
     log:
@@ -43,8 +39,6 @@ rule submission:
     localrule: True
     conda:
         "../envs/fit.yaml"
-    params:
-        predictor=config["predictor"],
     script:
         "../scripts/submission.py"
 
@@ -60,17 +54,14 @@ rule score:
         test_labels=f"{TRUTH}/test_labels.csv",
         noise_floor=f"{TRUTH}/noise_floor.csv",
         marginalised_floor=f"{TRUTH}/noise_floor_marginalised.csv",
+        uncalibrated=uncalibrated_predictions,
         physics_fits=lambda wildcards: (
             planets_of("test", "results/fit/{split}/{planet_id}.nc")
             if config["predictor"] == "v50"
             else []
         ),
     output:
-        score=report(
-            "results/diagnostics/score.json",
-            caption="../report/score.rst",
-            category="Diagnostics",
-        ),
+        score=reported("results/diagnostics/score.json"),
         manifest="results/manifests/score.json",
     log:
         "results/logs/score.log",

@@ -15,6 +15,7 @@ rule train:
     output:
         checkpoint=f"{BUILT_ARTIFACTS}/model/checkpoint.pt",
         metrics="results/model/train_metrics.json",
+        validation="results/validation/v50.nc",
         manifest="results/manifests/train.json",
     log:
         "results/logs/train.log",

@@ -50,16 +50,8 @@ rule simulate_noise_floor:
     input:
         per_planet(f"{TRUTH}/planets/{{split}}/{{planet_id}}.json"),
     output:
-        table=report(
-            f"{TRUTH}/noise_floor.csv",
-            caption="../report/noise_floor.rst",
-            category="Simulation truth",
-        ),
-        marginalised=report(
-            f"{TRUTH}/noise_floor_marginalised.csv",
-            caption="../report/noise_floor.rst",
-            category="Simulation truth",
-        ),
+        table=reported(f"{TRUTH}/noise_floor.csv"),
+        marginalised=reported(f"{TRUTH}/noise_floor_marginalised.csv"),
         manifest="results/manifests/simulate_noise_floor.json",
     log:
         "results/logs/simulate_noise_floor.log",

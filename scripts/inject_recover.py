@@ -24,7 +24,6 @@ One job runs the simulator, calibration (numba, astropy), extraction, the fit (b
 a figure (matplotlib): its conda env needs all of them.
 """
 
-import json
 from pathlib import Path
 
 from spectramind.calibrate import CalibrationOptions
@@ -33,32 +32,9 @@ from spectramind.core.jobs import rule_job
 from spectramind.diagnostics.figures import save_figure
 from spectramind.evaluation.injection import inject_recover, injection_figure
 from spectramind.extract.options import ExtractionOptions
-from spectramind.fit import FitOptions, FitPriors
-from spectramind.fit.limb_darkening import LimbDarkeningPrior
-from spectramind.fit.spectral_prior import SpectralPrior
+from spectramind.fit import FitOptions
+from spectramind.fit.priors import read_fit_priors
 from spectramind.simulate import SimulationConfig, planet_ids
-
-
-def read_priors(options: FitOptions) -> FitPriors:
-    """The learned priors the options switch on, from the rule's artifact inputs."""
-
-    def artifact(name: str) -> dict | None:
-        if not getattr(options, name):
-            return None
-        if snakemake.input.get(name) is None:
-            raise ValueError(f"fit.{name} is on but the rule gives no {name} input")
-        with open(snakemake.input[name]) as f:
-            return json.load(f)
-
-    limb_darkening, white_light, spectral = map(
-        artifact, ("limb_darkening_prior", "white_light_calibration", "spectral_prior")
-    )
-    return FitPriors(
-        LimbDarkeningPrior.from_dict(limb_darkening) if limb_darkening else None,
-        SpectralPrior.from_dict(spectral) if spectral else None,
-        white_light["scale"] if white_light else None,
-    )
-
 
 with rule_job(snakemake):
     params = snakemake.params
@@ -82,7 +58,7 @@ with rule_job(snakemake):
         calibration=CalibrationOptions.from_config(params.calibration),
         extraction=ExtractionOptions.from_config(params.extraction),
         fit_options=fit_options,
-        priors=read_priors(fit_options),
+        priors=read_fit_priors(fit_options, snakemake.input),
     )
     write_json_atomic(snakemake.output.json, result)
     save_figure(injection_figure(result), Path(snakemake.output.figure).with_suffix(""))

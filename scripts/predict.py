@@ -9,6 +9,7 @@ import xarray as xr
 
 from spectramind.core.jobs import rule_job
 from spectramind.core.netcdf import write_netcdf
+from spectramind.fit.collect import predictions_dataset
 from spectramind.io import read_star_info
 from spectramind.models.dataset import planet_samples
 from spectramind.models.training import load_checkpoint, predict
@@ -25,10 +26,7 @@ with rule_job(snakemake):
     samples = planet_samples(ids, snakemake.input.lightcurves, fits, stars, *physics,
                              options.steps)  # fmt: skip
     mu, sigma = predict(model, samples)
-    predictions = xr.Dataset(
-        {"depth": (("planet", "channel"), np.clip(mu.numpy(), 0.0, None)),
-         "sigma": (("planet", "channel"), sigma.numpy())},
-        coords={"planet": [s.planet_id for s in samples], "channel": np.arange(mu.shape[1])},
-        attrs={"title": "SpectraMind V50 model predictions"},
-    )  # fmt: skip
+    predictions = predictions_dataset([s.planet_id for s in samples],
+                                      np.clip(mu.numpy(), 0.0, None), sigma.numpy(),
+                                      "SpectraMind V50 model predictions")  # fmt: skip
     write_netcdf(predictions, snakemake.output.predictions)

@@ -1,5 +1,5 @@
-"""Snakemake adapter: score the simulated test planets (the submission's predictor, the
-physics fit and the baselines)."""
+"""Snakemake adapter: score the simulated test planets (the submission's predictor before
+and after sigma calibration, the physics fit and the baselines)."""
 
 import pandas as pd
 
@@ -7,9 +7,17 @@ from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
 from spectramind.evaluation.artifacts import read_artifact
 from spectramind.evaluation.scoring import score_simulated_run
+from spectramind.fit.collect import load_predictions, load_predictor_output
 from spectramind.io import read_labels
 
 with rule_job(snakemake):
+    predictor = snakemake.params.predictor
+    name = "physics_fit" if predictor == "physics" else predictor
+    others = {
+        f"{name}_uncalibrated": load_predictor_output(predictor, snakemake.input.uncalibrated)
+    }
+    if snakemake.input.physics_fits:
+        others["physics_fit"] = load_predictions(snakemake.input.physics_fits)
     report = score_simulated_run(
         submission=snakemake.input.submission,
         test_lightcurves=snakemake.input.test_lightcurves,
@@ -20,7 +28,7 @@ with rule_job(snakemake):
         test_labels=read_labels(snakemake.input.test_labels),
         noise_floor=pd.read_csv(snakemake.input.noise_floor).set_index("planet_id"),
         marginalised_floor=pd.read_csv(snakemake.input.marginalised_floor).set_index("planet_id"),
-        predictor="physics_fit" if snakemake.params.predictor == "physics" else "v50",
-        physics_fits=snakemake.input.physics_fits,
+        predictor=name,
+        others=others,
     )
     write_json_atomic(snakemake.output.score, report)

@@ -1,5 +1,5 @@
-"""Snakemake adapter: the test planets' physics fits or V50 predictions (config predictor)
-into a validated submission.csv + zip."""
+"""Snakemake adapter: the test planets' sigma-calibrated predictions (physics fit or V50,
+config predictor) into a validated submission.csv + zip."""
 
 import logging
 from pathlib import Path
@@ -8,7 +8,7 @@ import pandas as pd
 
 from spectramind.core.jobs import rule_job
 from spectramind.evaluation.artifacts import read_artifact
-from spectramind.fit.collect import load_model_predictions, load_predictions
+from spectramind.fit.collect import load_model_predictions
 from spectramind.io import read_star_info
 from spectramind.submission import write_validated_submission
 from spectramind.submission.fallback import complete_with_naive
@@ -16,10 +16,7 @@ from spectramind.submission.fallback import complete_with_naive
 with rule_job(snakemake):
     test_ids = read_star_info(Path(snakemake.input.stars).parent, "test").index
     naive = read_artifact(snakemake.input.naive, ("mean", "sigma"))
-    if snakemake.params.predictor == "v50":
-        predictions = load_model_predictions(snakemake.input.predictions[0])
-    else:
-        predictions = load_predictions(snakemake.input.predictions)
+    predictions = load_model_predictions(snakemake.input.predictions)
     ids, mu, sigma, filled = complete_with_naive(*predictions, test_ids, naive)
     if filled:
         logging.warning(

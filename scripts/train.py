@@ -3,20 +3,22 @@ planets (one process, all cores)."""
 
 from pathlib import Path
 
-import numpy as np
 import torch
 import xarray as xr
 
 from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
+from spectramind.core.netcdf import write_netcdf
 from spectramind.core.provenance import config_hash, sha256_outputs
 from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit import FitOptions
+from spectramind.fit.collect import predictions_dataset
 from spectramind.io import read_labels, read_star_info, read_wavelengths
-from spectramind.models.dataset import cross_fitted_physics, planet_samples
+from spectramind.models.dataset import planet_samples, train_physics_predictions
 from spectramind.models.training import (
     TrainingOptions,
     ensemble_metrics,
+    out_of_fold_predictions,
     save_checkpoint,
     train_ensemble,
 )
@@ -33,14 +35,11 @@ with rule_job(snakemake):
     ids = [int(Path(p).stem) for p in snakemake.input.fits]
     fits = [xr.load_dataset(p) for p in snakemake.input.fits]
     truth = labels.loc[ids].to_numpy()
-    if fit_options.spectral_prior:  # the prior of each planet's fit never saw its label
-        physics_mu, physics_sigma = cross_fitted_physics(
-            fits, truth, wavelength, fit_options.spectral_prior_components,
-            options.cross_fit_folds, snakemake.params.seed,
-        )  # fmt: skip
-    else:
-        physics_mu = np.array([f["depth"].values for f in fits])
-        physics_sigma = np.array([f["sigma"].values for f in fits])
+    physics_mu, physics_sigma = train_physics_predictions(
+        fits, truth, wavelength,
+        fit_options.spectral_prior_components if fit_options.spectral_prior else None,
+        options.cross_fit_folds, snakemake.params.seed,
+    )  # fmt: skip
     samples = planet_samples(ids, snakemake.input.lightcurves, fits, stars, physics_mu,
                              physics_sigma, model_options.steps, truth)  # fmt: skip
     naive = read_artifact(snakemake.input.naive, ("mean", "sigma"))
@@ -51,3 +50,9 @@ with rule_job(snakemake):
         config_hash(snakemake.params.config), sha256_outputs(snakemake.input), wavelength,
     )  # fmt: skip
     write_json_atomic(snakemake.output.metrics, ensemble_metrics(members))
+    val_ids, val_mu, val_sigma = out_of_fold_predictions(members, samples, model_options,
+                                                         wavelength)  # fmt: skip
+    write_netcdf(predictions_dataset(val_ids, val_mu.numpy(), val_sigma.numpy(),
+                                     "V50 predictions of its validation planets",
+                                     labels.loc[val_ids].to_numpy()),
+                 snakemake.output.validation)  # fmt: skip

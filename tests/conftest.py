@@ -14,6 +14,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 from pathlib import Path
 
 import pytest
+from workflow_runs import SMALL_CONFIG, snakemake
 
 from spectramind.simulate import SimulationConfig, simulate_dataset
 
@@ -37,3 +38,14 @@ def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_truth(small_root: Path) -> Path:
     return small_root.parent / "truth"
+
+
+@pytest.fixture(scope="session")
+def simulated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workflow run end to end on SMALL_CONFIG (simulated), shared by every test that
+    reads a finished run's outputs."""
+    workdir = tmp_path_factory.mktemp("workflow")
+    (workdir / "small.yaml").write_text(SMALL_CONFIG)
+    result = snakemake(workdir, "--cores", "2", "--configfile", str(workdir / "small.yaml"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,59 +13,32 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from workflow_runs import REPO, snakemake
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-SMALL_CONFIG = """\
-check_raw: true
-predictor: physics
-simulation:
-  n_train: 3
-  n_test: 2
-  cadence: 50
-  second_visit_fraction: 0.5
-"""
-
-
-# The physics fit on SMALL_CONFIG (seed 42), measured 2026-11-28 with fit v2, with
-# margins: a broken stage moves these well outside them (every sigma doubled: score 0.487,
-# halved: 0.113). At cadence 50 the per-bin noise (~1000 ppm) dwarfs the spectral features
-# (50-200 ppm), so the spectral prior's posterior lands far below the per-bin floor; the
-# error is mostly each planet's level, so two test planets give coarse coverages. Three
-# train planets make a poor naive reference.
+# The physics fit on SMALL_CONFIG (seed 42) before sigma calibration, measured 2026-11-28
+# with fit v2, with margins: a broken stage moves these well outside them (every sigma
+# doubled: score 0.581, halved: 0.382). At cadence 50 the per-bin noise (~1000 ppm) dwarfs
+# the spectral features (50-200 ppm), so the spectral prior's posterior lands far below the
+# per-bin floor; the error is mostly each planet's level, so two test planets give coarse
+# coverages. Four train planets make a poor naive reference.
 PHYSICS_FIT_MEASURED = {
-    "score": (0.4676, 0.003),
-    "rmse_over_noise_floor": (0.217, 0.03),
-    "rmse_over_marginalised_floor": (0.122, 0.02),
-    "coverage_68": (0.5, 0.05),
-    "coverage_95": (0.686, 0.05),
+    "score": (0.5877, 0.003),
+    "rmse_over_noise_floor": (0.129, 0.03),
+    "rmse_over_marginalised_floor": (0.0936, 0.02),
+    "coverage_68": (0.355, 0.05),
+    "coverage_95": (0.966, 0.05),
 }
 
 
 # Runs on a given raw root submit from the physics fit: their few train planets are too few
 # for the model, and they test the data path, not the model.
-PHYSICS = "predictor: physics\n"
+PHYSICS = "predictor: physics\nsigma_calibration: {method: none}\n"
 
 
-def on_root(raw: Path) -> tuple[str, str]:
-    """--config values for a run on the raw root ``raw``."""
-    return f"raw_dir={raw}", "predictor=physics"
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
-    return subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=900, check=False
-    )
-
-
-@pytest.fixture(scope="module")
-def simulated_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("workflow")
-    (workdir / "small.yaml").write_text(SMALL_CONFIG)
-    result = snakemake(workdir, "--cores", "2", "--configfile", str(workdir / "small.yaml"))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir
+def on_root(raw: Path) -> tuple[str, str, str]:
+    """--config values for a run on the raw root ``raw`` (too few train planets to cross-fit
+    the physics fit's validation predictions: no sigma calibration)."""
+    return f"raw_dir={raw}", "predictor=physics", "sigma_calibration={method: none}"
 
 
 def test_run_simulates_calibrates_extracts_and_inventories(simulated_run):
@@ -92,9 +63,15 @@ def test_run_ends_with_a_valid_submission_and_a_score(simulated_run):
     frame = validate_submission(submission, test_ids=test_ids)
     assert len(frame) == 2 and (simulated_run / "results/submission/submission.zip").is_file()
     score = json.loads((simulated_run / "results/diagnostics/score.json").read_text())
-    physics = score["physics_fit"]
+    physics = score["physics_fit_uncalibrated"]
     for key, (measured, margin) in PHYSICS_FIT_MEASURED.items():
         assert abs(physics[key] - measured) <= margin, (key, physics[key], measured)
+    # Sigma calibration (metric, fitted on the 4 train planets' cross-fitted predictions)
+    # changes sigma only, and brought the 68 % coverage towards nominal here (0.355 -> 0.535)
+    calibrated = score["physics_fit"]
+    assert calibrated["rmse"] == physics["rmse"]
+    assert abs(calibrated["coverage_68"] - 0.68) < abs(physics["coverage_68"] - 0.68)
+    assert calibrated["score"] >= physics["score"] - 0.005
     # The submission is what was scored: its rows are the physics fit's.
     assert score["planet_ids"] == frame["planet_id"].tolist()
 
@@ -103,8 +80,10 @@ def test_every_rule_run_wrote_a_manifest_and_a_log(simulated_run):
     manifests = list((simulated_run / "results/manifests").rglob("*.json"))
     rules = {json.loads(p.read_text())["rule"] for p in manifests}
     listed = snakemake(simulated_run, "--list-rules").stdout.split()
-    # every rule but the two targets and the model's, which run with predictor: v50
-    assert rules == set(listed) - {"all", "inference", "train", "predict"}
+    # every rule but the two targets, the model's (which run with predictor: v50) and
+    # calibrate_validation (a real root's diagnostics)
+    model = {"train", "predict", "training_curves"}
+    assert rules == set(listed) - {"all", "inference", "calibrate_validation"} - model
     planet_manifest = next((simulated_run / "results/manifests/simulate_planet").rglob("*.json"))
     record = json.loads(planet_manifest.read_text())
     assert any(name.endswith(".parquet") for name in record["outputs"])

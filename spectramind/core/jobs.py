@@ -26,7 +26,7 @@ def rule_job(smk: Any) -> Iterator[None]:
     try:
         log.info("rule %s started, wildcards %s", smk.rule, dict(smk.wildcards))
         yield
-        outputs = [path for name, path in smk.output.items() if name != "manifest"]
+        outputs = [path for path in smk.output if path != smk.output.manifest]
         seconds = time.perf_counter() - start
         write_manifest(
             smk.output.manifest,

@@ -15,7 +15,6 @@ from spectramind.evaluation.baselines import (
     white_light_depths,
 )
 from spectramind.evaluation.metrics import competition_score, error_summary, rmse_over_floor
-from spectramind.fit.collect import load_predictions
 from spectramind.submission.format import read_submission
 
 
@@ -55,13 +54,14 @@ def score_simulated_run(
     noise_floor: pd.DataFrame,
     marginalised_floor: pd.DataFrame,
     predictor: str = "physics_fit",
-    physics_fits: Sequence[str | Path] = (),
+    others: Mapping[str, tuple[list[int], np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, Any]:
     """The submission (under the name of its ``predictor``) vs the naive and public
-    baselines on the simulated test planets, and vs the physics fit (``physics_fits``, when
-    the submission is another predictor's); RMSE also relative to both Cramer-Rao floors
-    (depth-only and marginalised). Planets without light curves (excluded by check_raw) get
-    the naive prediction from every method, as the submission gives them."""
+    baselines on the simulated test planets, and vs ``others`` (named ids, mu, sigma: the
+    predictions before sigma calibration, the physics fit under a model); RMSE also relative
+    to both Cramer-Rao floors (depth-only and marginalised). Planets without light curves
+    (excluded by check_raw) get the naive prediction from every method, as the submission
+    gives them."""
     ids, mu, sigma = read_submission(submission)
     truth = test_labels.loc[ids].to_numpy()
     floor = noise_floor.loc[ids].to_numpy()
@@ -78,14 +78,13 @@ def score_simulated_run(
         "naive": (naive_mu, naive_sigma),
         "public_baseline": (public_mu, public_sigma),
     }
-    if physics_fits:
-        fit_ids, fit_mu, fit_sigma = load_predictions(physics_fits)
-        row = {planet: k for k, planet in enumerate(fit_ids)}
-        physics_mu, physics_sigma = naive_mu.copy(), naive_sigma.copy()
+    for name, (other_ids, other_mu, other_sigma) in (others or {}).items():
+        row = {planet: k for k, planet in enumerate(other_ids)}
+        filled_mu, filled_sigma = naive_mu.copy(), naive_sigma.copy()
         for k, planet in enumerate(ids):
             if planet in row:
-                physics_mu[k], physics_sigma[k] = fit_mu[row[planet]], fit_sigma[row[planet]]
-        methods["physics_fit"] = (physics_mu, physics_sigma)
+                filled_mu[k], filled_sigma[k] = other_mu[row[planet]], other_sigma[row[planet]]
+        methods[name] = (filled_mu, filled_sigma)
     report = evaluate(
         methods,
         truth,

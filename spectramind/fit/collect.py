@@ -29,3 +29,41 @@ def load_model_predictions(path: str | Path) -> tuple[list[int], np.ndarray, np.
             predictions["depth"].values,
             predictions["sigma"].values,
         )
+
+
+def load_predictor_output(
+    predictor: str, paths: Sequence[str | Path]
+) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """A predictor's test predictions: the V50 predictions file, or the physics fits."""
+    if predictor == "v50":
+        return load_model_predictions(paths[0])
+    return load_predictions(paths)
+
+
+def predictions_dataset(
+    ids: Sequence[int],
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    title: str,
+    truth: np.ndarray | None = None,
+) -> xr.Dataset:
+    """Predictions (planets, 283) as a dataset with ``depth`` and ``sigma`` (and ``truth``
+    for validation planets): the one file format of rule predict, of the validation
+    predictions and of the calibrated predictions."""
+    dims = ("planet", "channel")
+    variables = {"depth": (dims, np.asarray(mu)), "sigma": (dims, np.asarray(sigma))}
+    if truth is not None:
+        variables["truth"] = (dims, np.asarray(truth))
+    coords = {"planet": np.asarray(ids, dtype=np.int64), "channel": np.arange(np.shape(mu)[1])}
+    return xr.Dataset(variables, coords=coords, attrs={"title": title})
+
+
+def load_validation_predictions(
+    path: str | Path,
+) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray]:
+    """Planet ids, depths, sigmas and true depths of a validation predictions file."""
+    with xr.open_dataset(path) as predictions:
+        if "truth" not in predictions:
+            raise ValueError(f"{path}: no 'truth' variable: not a validation predictions file")
+        ids, mu, sigma = load_model_predictions(path)
+        return ids, mu, sigma, predictions["truth"].values

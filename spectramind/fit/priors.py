@@ -5,6 +5,7 @@ and the spectral prior (from their labels)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -20,6 +21,7 @@ from spectramind.fit.limb_darkening import (
 from spectramind.fit.model import TransitCurve, systematics_design
 from spectramind.fit.options import FitOptions
 from spectramind.fit.planet import (
+    FitPriors,
     airs_channels,
     channel_limb_darkening,
     visit_curves,
@@ -136,3 +138,26 @@ def learn_white_light_scale(pulls: np.ndarray) -> dict[str, float]:
         return dict.fromkeys(INSTRUMENTS, 1.0)
     rms = np.sqrt(np.mean(pulls**2, axis=0))
     return {ins: float(max(1.0, r)) for ins, r in zip(INSTRUMENTS, rms, strict=True)}
+
+
+def read_fit_priors(options: FitOptions, artifacts: Mapping[str, str]) -> FitPriors:
+    """The learned priors the fit options switch on, from their artifact JSON files keyed by
+    option name (limb_darkening_prior, white_light_calibration, spectral_prior), as the
+    workflow's rules give them; a prior switched on without its file is a clear error."""
+
+    def artifact(name: str) -> dict | None:
+        if not getattr(options, name):
+            return None
+        if artifacts.get(name) is None:
+            raise ValueError(f"fit.{name} is on but no {name} artifact was given")
+        with open(artifacts[name]) as f:
+            return json.load(f)
+
+    limb_darkening, white_light, spectral = map(
+        artifact, ("limb_darkening_prior", "white_light_calibration", "spectral_prior")
+    )
+    return FitPriors(
+        LimbDarkeningPrior.from_dict(limb_darkening) if limb_darkening else None,
+        SpectralPrior.from_dict(spectral) if spectral else None,
+        white_light["scale"] if white_light else None,
+    )

@@ -245,6 +245,22 @@ def cross_fitted_physics(
     return mu, sigma
 
 
+def train_physics_predictions(
+    fits: Sequence[xr.Dataset],
+    labels: np.ndarray,
+    wavelength: np.ndarray,
+    spectral_prior_components: int | None,
+    folds: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The physics mu and sigma of train planets as a test planet would get them: cross-fitted
+    when the fit uses a spectral prior (None: no prior, the fits' own depths and sigmas)."""
+    if spectral_prior_components is None:
+        return (np.array([f["depth"].values for f in fits]),
+                np.array([f["sigma"].values for f in fits]))  # fmt: skip
+    return cross_fitted_physics(fits, labels, wavelength, spectral_prior_components, folds, seed)
+
+
 def synthetic_samples(n: int, seed: int, steps: int) -> list[PlanetSample]:
     """``n`` planets with the real tensor shapes and random content whose truth sits 0.8
     physics sigma from the physics mu along node feature 0: a learnable signal for tests and

@@ -308,6 +308,26 @@ def predict(
     return torch.cat(mus), torch.cat(sigmas)
 
 
+def out_of_fold_predictions(
+    members: Sequence[TrainingResult],
+    samples: Sequence[PlanetSample],
+    model_options: ModelOptions,
+    wavelength: np.ndarray,
+) -> tuple[list[int], torch.Tensor, torch.Tensor]:
+    """Each member's predictions of the planets it was early-stopped on and never trained on
+    (planet ids, mu, sigma): the validation set that sigma calibration is fitted on."""
+    by_id = {s.planet_id: s for s in samples}
+    ids, mus, sigmas = [], [], []
+    for member in members:
+        model = V50Model(model_options, wavelength).to(_device())
+        model.load_state_dict(member.state_dict)
+        mu, sigma = predict(model, [by_id[i] for i in member.validation_ids])
+        ids += list(member.validation_ids)
+        mus.append(mu)
+        sigmas.append(sigma)
+    return ids, torch.cat(mus), torch.cat(sigmas)
+
+
 def ensemble_metrics(members: Sequence[TrainingResult]) -> dict[str, Any]:
     """The members' mean best validation score, every planet some member validated on, and
     each member's best epoch, best validation score, validation planets and history."""

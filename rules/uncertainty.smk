@@ -1,0 +1,79 @@
+# Sigma calibration: fitted on validation planets of the configured predictor (train planets
+# it never trained on, truth known), kept as an artifact, applied to the test predictions.
+
+
+rule physics_validation:
+    input:
+        fits=lambda wildcards: planets_of("train", "results/fit/{split}/{planet_id}.nc"),
+        labels=top_level("train.csv"),
+        wavelengths=top_level("wavelengths.csv"),
+    output:
+        validation="results/validation/physics.nc",
+        manifest="results/manifests/physics_validation.json",
+    log:
+        "results/logs/physics_validation.log",
+    localrule: True
+    conda:
+        "../envs/model.yaml"
+    params:
+        fit=config["fit"],
+        training=config["training"],
+        seed=config["seed"],
+    script:
+        "../scripts/physics_validation.py"
+
+
+rule calibrate_sigma:
+    input:
+        validation=validation_predictions,
+        wavelengths=top_level("wavelengths.csv"),
+        naive=artifact("naive_reference.json"),
+    output:
+        calibration=f"{BUILT_ARTIFACTS}/sigma_calibration.json",
+        manifest="results/manifests/calibrate_sigma.json",
+    log:
+        "results/logs/calibrate_sigma.log",
+    conda:
+        "../envs/model.yaml"
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=30,
+    params:
+        options=config["sigma_calibration"],
+        seed=config["seed"],
+    script:
+        "../scripts/calibrate_sigma.py"
+
+
+rule apply_sigma_calibration:
+    input:
+        predictions=uncalibrated_predictions,
+        calibration=artifact("sigma_calibration.json"),
+    output:
+        predictions="results/predictions/calibrated.nc",
+        manifest="results/manifests/apply_sigma_calibration.json",
+    log:
+        "results/logs/apply_sigma_calibration.log",
+    localrule: True
+    conda:
+        "../envs/model.yaml"
+    params:
+        predictor=config["predictor"],
+    script:
+        "../scripts/apply_sigma_calibration.py"
+
+
+rule calibrate_validation:
+    input:
+        validation=f"results/validation/{config['predictor']}.nc",
+        calibration=artifact("sigma_calibration.json"),
+    output:
+        validation="results/validation/calibrated.nc",
+        manifest="results/manifests/calibrate_validation.json",
+    log:
+        "results/logs/calibrate_validation.log",
+    localrule: True
+    conda:
+        "../envs/model.yaml"
+    script:
+        "../scripts/calibrate_validation.py"
