@@ -238,7 +238,7 @@ def example_calibrated(wildcards):
 
 
 def diagnose_inputs(wildcards):
-    """Planets with known truth for rule diagnose: the simulated test planets (their
+    """Planets with known truth for the diagnose rule: the simulated test planets (their
     predictions before and after sigma calibration), else the validation planets; and the
     example planet's light curves and fit for the light-curve figure."""
     example = example_planet()

@@ -27,7 +27,7 @@ rule diagnose:
     conda:
         "../envs/diagnostics.yaml"
     params:
-        out="results/diagnostics",
+        out=lambda wildcards, output: os.path.dirname(output.summary),
         predictor=config["predictor"],
         example_split="test",
     script:
@@ -102,3 +102,23 @@ rule inject_recover:
         inject_recover=config["inject_recover"],
     script:
         "../scripts/inject_recover.py"
+
+
+rule dashboard:
+    input:
+        report_items,
+    output:
+        html="results/dashboard.html",
+        manifest="results/manifests/dashboard.json",
+    log:
+        "results/logs/dashboard.log",
+    localrule: True
+    conda:
+        "../envs/diagnostics.yaml"
+    params:
+        entries=lambda wildcards, input: [
+            (REPORT_ITEMS[path][1], REPORT_ITEMS[path][2], caption_file(path), path)
+            for path in input
+        ],
+    script:
+        "../scripts/dashboard.py"

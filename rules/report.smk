@@ -142,23 +142,3 @@ def report_items(wildcards=None):
         "v50": config["predictor"] == "v50" and has_split("train"),
     }
     return [path for path, item in REPORT_ITEMS.items() if made[item[3]]]
-
-
-rule dashboard:
-    input:
-        report_items,
-    output:
-        html="results/dashboard.html",
-        manifest="results/manifests/dashboard.json",
-    log:
-        "results/logs/dashboard.log",
-    localrule: True
-    conda:
-        "../envs/diagnostics.yaml"
-    params:
-        entries=lambda wildcards, input: [
-            (REPORT_ITEMS[path][1], REPORT_ITEMS[path][2], caption_file(path), path)
-            for path in input
-        ],
-    script:
-        "../scripts/dashboard.py"

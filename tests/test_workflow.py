@@ -43,16 +43,16 @@ def on_root(raw: Path) -> tuple[str, str, str]:
 
 def test_run_simulates_calibrates_extracts_and_inventories(simulated_run):
     lightcurves = sorted((simulated_run / "results/lightcurves").glob("*/*.nc"))
-    assert len(lightcurves) == 5
+    assert len(lightcurves) == 6
     calibrated = list((simulated_run / "results/calibrated").rglob("*.nc"))
-    assert len(calibrated) >= 2 * 5  # two instruments per visit
+    assert len(calibrated) >= 2 * 6  # two instruments per visit
     inventory = pd.read_csv(simulated_run / "results/inventory/inventory.csv")
     assert set(inventory["split"]) == {"train", "test"}
     assert set(inventory["instrument"]) == {"FGS1", "AIRS-CH0"}
     assert inventory.groupby("planet_id")["visit"].nunique().max() >= 1
     assert (inventory.loc[inventory.instrument == "FGS1", "frames"] == 2 * 67500 // 50).all()
     noise = pd.read_csv(simulated_run / "results/truth/noise_floor.csv")
-    assert len(noise) == 5
+    assert len(noise) == 6
 
 
 def test_run_ends_with_a_valid_submission_and_a_score(simulated_run):
@@ -123,7 +123,7 @@ def real_root_run(simulated_run, tmp_path_factory) -> Path:
 
 def test_a_given_raw_root_is_used_instead_of_simulating(simulated_run, real_root_run):
     assert not (real_root_run / "results/raw").exists()
-    assert len(list((real_root_run / "results/lightcurves").glob("*/*.nc"))) == 5
+    assert len(list((real_root_run / "results/lightcurves").glob("*/*.nc"))) == 6
     ours = pd.read_csv(real_root_run / "results/inventory/inventory.csv")
     theirs = pd.read_csv(simulated_run / "results/inventory/inventory.csv")
     pd.testing.assert_frame_equal(ours, theirs)
@@ -205,12 +205,12 @@ def test_changed_options_rerun_only_their_rules(real_root_run, simulated_run, tm
         f"raw_dir: {raw}\n{PHYSICS}check_raw: true\nfit:\n  limb_darkening_groups: 6\n"
     )
     planned = planned_jobs(real_root_run, "--configfile", str(override))
-    assert planned.get("fit") == 5 and "calibrate" not in planned and "extract" not in planned
+    assert planned.get("fit") == 6 and "calibrate" not in planned and "extract" not in planned
     override.write_text(
         f"raw_dir: {raw}\n{PHYSICS}check_raw: true\nextraction:\n  airs_edge_rows: 3\n"
     )
     planned = planned_jobs(real_root_run, "--configfile", str(override))
-    assert planned.get("extract") == 5 and "calibrate" not in planned
+    assert planned.get("extract") == 6 and "calibrate" not in planned
 
 
 def _test_only_root(simulated_run: Path, destination: Path) -> Path:

@@ -14,6 +14,13 @@ def instrument_of_bins(n_bins: int) -> np.ndarray:
     return groups
 
 
+def mean_log_sigma(sigma: np.ndarray) -> np.ndarray:
+    """Mean log sigma of each instrument (FGS1, AIRS-CH0) over planets and bins: the
+    reference that sigma-dependent scale models keep so they apply to new planets."""
+    instrument = instrument_of_bins(sigma.shape[1])
+    return np.array([np.log(sigma[:, instrument == g]).mean() for g in (0, 1)])
+
+
 def check_validation(truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> None:
     """Same 2-D shapes, finite values and positive sigma, or a ValueError saying which."""
     if not (truth.shape == mu.shape == sigma.shape) or truth.ndim != 2:

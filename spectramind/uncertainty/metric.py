@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from spectramind.evaluation.metrics import competition_score
-from spectramind.uncertainty.groups import FGS1_BIN, instrument_of_bins
+from spectramind.uncertainty.groups import FGS1_BIN, instrument_of_bins, mean_log_sigma
 
 N_PARAMETERS = 5
 
@@ -62,9 +62,7 @@ class MetricScaleModel:
         **_: Any,
     ) -> Self:
         self.wavelength_um = np.asarray(wavelength_um, dtype=float)
-        instrument = instrument_of_bins(sigma.shape[1])
-        log_sigma = np.log(sigma)
-        self.log_sigma_ref = np.array([log_sigma[:, instrument == g].mean() for g in (0, 1)])
+        self.log_sigma_ref = mean_log_sigma(sigma)
 
         def loss(parameters: np.ndarray) -> float:
             scaled = sigma * np.exp(self._log_scale(parameters, sigma))

@@ -23,7 +23,7 @@ from torch_geometric.nn import GraphConv
 
 from spectramind.evaluation.metrics import IDEAL_SIGMA_AIRS, IDEAL_SIGMA_FGS1, bin_weights
 from spectramind.models.graph import wavelength_edges
-from spectramind.uncertainty.groups import FGS1_BIN, instrument_of_bins
+from spectramind.uncertainty.groups import FGS1_BIN, instrument_of_bins, mean_log_sigma
 from spectramind.uncertainty.metric import standardised_wavelength
 
 NEIGHBOURS = 3
@@ -133,8 +133,7 @@ class RelationalCalibration:
         torch.manual_seed(self.seed)
         self.network = ScaleNetwork().double()
         self.wavelength_um = np.asarray(wavelength_um, dtype=float)
-        instrument = instrument_of_bins(sigma.shape[1])
-        self.log_sigma_ref = np.array([np.log(sigma[:, instrument == g]).mean() for g in (0, 1)])
+        self.log_sigma_ref = mean_log_sigma(sigma)
         optimiser = torch.optim.Adam(self.network.parameters(), lr=LEARNING_RATE,
                                      weight_decay=WEIGHT_DECAY)  # fmt: skip
         y, m, s = (torch.as_tensor(a, dtype=torch.float64) for a in (truth, mu, sigma))
