@@ -152,7 +152,7 @@ def test_report_results_opens_every_figure_and_sees_a_broken_one(chromium, tmp_p
 
 # The run is simulated with predictor physics: every category but the model's has items.
 RUN_CATEGORIES = set(CATEGORIES) - {"Model"}
-RUN_FIGURES = 12  # the figures of such a run: its report's PNG items
+RUN_FIGURES = 11  # the figures of such a run (all but the training curves): PNG items
 
 
 def test_dashboard_of_the_run_shows_every_category_and_figure(chromium, simulated_run):

@@ -68,7 +68,7 @@ class CalibrationOptions(ConfigBlock):
     cannot swing sigma far (conformal is not shrunk: its guarantee needs the raw scale)."""
 
     BLOCK: ClassVar[str] = "sigma_calibration"
-    method: str = "metric"
+    method: str = "temperature_instrument"
     conformal_level: float = 0.95
     prior_planets: float = 5.0
 
