@@ -161,6 +161,20 @@ def _edited(path: Path) -> Iterator[None]:
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
+def test_diagnostics_of_a_real_root_use_the_validation_planets(real_root_run, simulated_run):
+    """Without simulated truth, diagnose reads the predictor's validation planets (their
+    truth is the train labels), calibrated in sample, and says so."""
+    raw = simulated_run / "results/raw"
+    target = "results/diagnostics/error_summary.json"
+    result = snakemake(real_root_run, target, "--cores", "2", "--config", *on_root(raw))
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((real_root_run / target).read_text())
+    assert summary["evaluated_on"].startswith("validation planets")
+    assert summary["calibrated"]["n_planets"] == 4  # every train planet, cross-fitted
+    assert summary["calibrated"]["all"]["rmse_over_depth_only_floor"] is None  # no floors
+    assert (real_root_run / "results/diagnostics/figures/reliability.png").stat().st_size > 0
+
+
 def test_every_opened_file_is_a_declared_input(simulated_run, real_root_run):
     """Editing a file a job opens reruns that job and what depends on it, nothing upstream.
     Each case: the file, the jobs that must be planned, the rules that must not be.
