@@ -6,7 +6,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from spectramind.diagnostics.diagnose import FIGURES as DIAGNOSTIC_FIGURES
+from spectramind.diagnostics import FIGURES as DIAGNOSTIC_FIGURES
 from spectramind.io import INSTRUMENTS, RawDataError, discover_visits, list_planets
 from spectramind.io.layout import CALIBRATION_FRAMES
 from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
