@@ -8,8 +8,8 @@ has (no truth): log sigma relative to the instrument's validation mean, the stan
 wavelength, an FGS1 flag, the roughness of mu in sigma units (its departure from the mean of
 its wavelength neighbours) and the planet's mean log sigma. Edges join each AIRS bin to its
 k nearest wavelengths, and FGS1 to the k bluest AIRS bins. The network starts at scale 1
-(zero output layer) and is trained to maximise the score's weighted Gaussian likelihood on
-the validation planets, deterministically (seeded, full batch).
+(zero output layer) and is trained to maximise the validation planets' competition score
+(``models.loss.score_per_planet``, differentiable), deterministically (seeded, full batch).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import torch
 from torch import nn
 from torch_geometric.nn import GraphConv
 
-from spectramind.evaluation.metrics import IDEAL_SIGMA_AIRS, IDEAL_SIGMA_FGS1, bin_weights
 from spectramind.models.graph import wavelength_edges
+from spectramind.models.loss import score_per_planet
 from spectramind.uncertainty.groups import FGS1_BIN, instrument_of_bins, mean_log_sigma
 from spectramind.uncertainty.metric import standardised_wavelength
 
@@ -91,21 +91,6 @@ class ScaleNetwork(nn.Module):
         return self.readout(hidden).squeeze(-1)
 
 
-def score_weighted_nll(
-    truth: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor, naive: tuple[float, float]
-) -> torch.Tensor:
-    """The negative of the score's sum up to a constant: each bin's Gaussian log-likelihood
-    weighted by its score weight over its (ideal - naive) likelihood span."""
-    ideal_sigma = torch.full((truth.shape[1],), IDEAL_SIGMA_AIRS, dtype=truth.dtype)
-    ideal_sigma[FGS1_BIN] = IDEAL_SIGMA_FGS1
-    log_ideal = -torch.log(ideal_sigma)
-    log_naive = -np.log(naive[1]) - 0.5 * ((truth - naive[0]) / naive[1]) ** 2
-    span = log_ideal - log_naive
-    nll = torch.log(sigma) + 0.5 * ((truth - mu) / sigma) ** 2
-    weights = torch.as_tensor(bin_weights(truth.shape[1]), dtype=truth.dtype)
-    return (weights * nll / span).sum() / (weights.sum() * truth.shape[0])
-
-
 class RelationalCalibration:
     """The graph network above, with what it needs to build features for new planets."""
 
@@ -140,7 +125,7 @@ class RelationalCalibration:
         inputs = self._inputs(mu, sigma)
         for _ in range(STEPS):
             optimiser.zero_grad()
-            loss = score_weighted_nll(y, m, s * torch.exp(self.network(*inputs)), naive)
+            loss = -score_per_planet(y, m, s * torch.exp(self.network(*inputs)), *naive).mean()
             loss.backward()
             optimiser.step()
         return self
