@@ -55,7 +55,7 @@ from spectramind.core.netcdf import write_netcdf
 from spectramind.evaluation.metrics import naive_reference
 from spectramind.fit import FitPriors, fit_planet
 from spectramind.fit.collect import predictions_dataset
-from spectramind.models.dataset import cross_fitted_physics, planet_samples
+from spectramind.models.dataset import planet_samples, train_physics_predictions
 from spectramind.models.training import (
     TrainingOptions,
     V50Ensemble,
@@ -123,11 +123,11 @@ def main() -> None:
     options = TrainingOptions.from_config(training)
     wavelength = io.read_wavelengths(workdir / "raw")
     train_truth = labels["train"].to_numpy()
-    physics_mu, physics_sigma = cross_fitted_physics(
+    physics_mu, physics_sigma = train_physics_predictions(
         fits["train"],
         train_truth,
         wavelength,
-        workflow_options()[2].spectral_prior_components,
+        workflow_options()[2],
         options.cross_fit_folds,
         args.seed,
     )

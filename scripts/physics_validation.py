@@ -22,7 +22,7 @@ with rule_job(snakemake):
     truth = read_labels(snakemake.input.labels).loc[ids].to_numpy()
     mu, sigma = train_physics_predictions(
         fits, truth, read_wavelengths(Path(snakemake.input.wavelengths).parent),
-        fit_options.spectral_prior_components if fit_options.spectral_prior else None,
+        fit_options,
         folds, snakemake.params.seed,
     )  # fmt: skip
     write_netcdf(predictions_dataset(ids, mu.clip(0.0), sigma,

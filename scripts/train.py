@@ -37,7 +37,7 @@ with rule_job(snakemake):
     truth = labels.loc[ids].to_numpy()
     physics_mu, physics_sigma = train_physics_predictions(
         fits, truth, wavelength,
-        fit_options.spectral_prior_components if fit_options.spectral_prior else None,
+        fit_options,
         options.cross_fit_folds, snakemake.params.seed,
     )  # fmt: skip
     samples = planet_samples(ids, snakemake.input.lightcurves, fits, stars, physics_mu,

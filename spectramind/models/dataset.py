@@ -20,6 +20,7 @@ import torch
 import xarray as xr
 
 from spectramind.fit.model import Geometry, TransitCurve
+from spectramind.fit.options import FitOptions
 from spectramind.fit.priors import MIN_PRIOR_PLANETS, learn_spectrum
 from spectramind.fit.spectral_prior import posterior
 
@@ -249,16 +250,17 @@ def train_physics_predictions(
     fits: Sequence[xr.Dataset],
     labels: np.ndarray,
     wavelength: np.ndarray,
-    spectral_prior_components: int | None,
+    fit_options: FitOptions,
     folds: int,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The physics mu and sigma of train planets as a test planet would get them: cross-fitted
-    when the fit uses a spectral prior (None: no prior, the fits' own depths and sigmas)."""
-    if spectral_prior_components is None:
+    when the fit uses a spectral prior, else the fits' own depths and sigmas."""
+    if not fit_options.spectral_prior:
         return (np.array([f["depth"].values for f in fits]),
                 np.array([f["sigma"].values for f in fits]))  # fmt: skip
-    return cross_fitted_physics(fits, labels, wavelength, spectral_prior_components, folds, seed)
+    components = fit_options.spectral_prior_components
+    return cross_fitted_physics(fits, labels, wavelength, components, folds, seed)
 
 
 def synthetic_samples(n: int, seed: int, steps: int) -> list[PlanetSample]:
