@@ -16,7 +16,7 @@ import numpy as np
 from scipy.stats import norm
 
 from spectramind.diagnostics.summary import normalised_residual
-from spectramind.uncertainty.groups import instrument_of_bins
+from spectramind.uncertainty.groups import instrument_of_bins, per_instrument
 
 
 def min_planets(level: float) -> int:
@@ -52,10 +52,8 @@ class SplitConformal:
         abs_z = np.abs(normalised_residual(truth, mu, sigma))
         instrument = instrument_of_bins(abs_z.shape[1])
         gaussian = norm.ppf(0.5 * (1.0 + self.level))
-        per_instrument = np.array(
-            [conformal_threshold(abs_z[:, instrument == g], self.level) for g in (0, 1)]
-        )
-        self.scale = per_instrument[instrument] / gaussian
+        threshold = per_instrument(abs_z, lambda block: conformal_threshold(block, self.level))
+        self.scale = threshold[instrument] / gaussian
         return self
 
     def apply(self, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:

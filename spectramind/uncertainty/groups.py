@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 FGS1_BIN = 0  # the score's first target is FGS1's white light; the 282 AIRS-CH0 bins follow
@@ -14,11 +16,17 @@ def instrument_of_bins(n_bins: int) -> np.ndarray:
     return groups
 
 
+def per_instrument(values: np.ndarray, statistic: Callable[[np.ndarray], float]) -> np.ndarray:
+    """``statistic`` of each instrument's (planets, its bins) block of ``values``: (FGS1,
+    AIRS-CH0); index it with ``instrument_of_bins`` to spread it back over the bins."""
+    instrument = instrument_of_bins(values.shape[1])
+    return np.array([statistic(values[:, instrument == g]) for g in (0, 1)])
+
+
 def mean_log_sigma(sigma: np.ndarray) -> np.ndarray:
     """Mean log sigma of each instrument (FGS1, AIRS-CH0) over planets and bins: the
     reference that sigma-dependent scale models keep so they apply to new planets."""
-    instrument = instrument_of_bins(sigma.shape[1])
-    return np.array([np.log(sigma[:, instrument == g]).mean() for g in (0, 1)])
+    return per_instrument(np.log(sigma), np.mean)
 
 
 def check_validation(truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> None:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from spectramind.diagnostics.summary import normalised_residual
-from spectramind.uncertainty.groups import instrument_of_bins
+from spectramind.uncertainty.groups import instrument_of_bins, per_instrument
 
 # Per-bin factors are shrunk towards their instrument's: with n validation planets a bin's
 # mean z^2 is a chi^2_n / n estimate; the instrument value counts as this many planets.
@@ -34,8 +34,7 @@ class TemperatureScaling:
         if self.groups == "global":
             variance = np.full(z2.shape[1], z2.mean())
         else:
-            per_instrument = np.array([z2[:, instrument == g].mean() for g in (0, 1)])
-            variance = per_instrument[instrument]
+            variance = per_instrument(z2, np.mean)[instrument]
             if self.groups == "bin":
                 n = z2.shape[0]
                 variance = (z2.sum(axis=0) + PRIOR_PLANETS_PER_BIN * variance) / (
