@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 import pandas as pd
 import xarray as xr
 
@@ -20,11 +19,8 @@ from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit.collect import (
     load_model_predictions,
     load_predictor_output,
-    load_validation_predictions,
 )
 from spectramind.io import read_labels, read_star_info, read_wavelengths
-
-matplotlib.use("Agg")
 
 
 def evaluated(inputs: Any) -> EvaluatedPredictions:
@@ -37,9 +33,10 @@ def evaluated(inputs: Any) -> EvaluatedPredictions:
         truth = read_labels(inputs.test_labels).loc[ids].to_numpy()
         return EvaluatedPredictions(ids, truth, mu, sigma_before, sigma,
                                     "held-out test planets (simulator truth)", *floors)  # fmt: skip
-    ids, mu, sigma, truth = load_validation_predictions(inputs.validation)
-    with xr.open_dataset(inputs.validation) as validation:
-        sigma_before = validation["sigma_uncalibrated"].values
+    with xr.load_dataset(inputs.validation) as validation:  # calibrate_validation's file
+        ids = [int(i) for i in validation["planet"].values]
+        names = ("truth", "depth", "sigma", "sigma_uncalibrated")
+        truth, mu, sigma, sigma_before = (validation[name].values for name in names)
     described = "validation planets (the calibration's own: optimistic)"
     return EvaluatedPredictions(ids, truth, mu, sigma_before, sigma, described)
 
