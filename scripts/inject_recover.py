@@ -29,8 +29,8 @@ from pathlib import Path
 from spectramind.calibrate import CalibrationOptions
 from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
-from spectramind.diagnostics.figures import save_figure
-from spectramind.evaluation.injection import inject_recover, injection_figure
+from spectramind.diagnostics.figures import injection_figure, save_figure
+from spectramind.evaluation.injection import inject_recover
 from spectramind.extract.options import ExtractionOptions
 from spectramind.fit import FitOptions
 from spectramind.fit.priors import read_fit_priors

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from spectramind.evaluation.injection import inject_recover, injection_figure, project_amplitude
+from spectramind.diagnostics.figures import injection_figure
+from spectramind.evaluation.injection import inject_recover, project_amplitude
 from spectramind.simulate import Injection, SimulationConfig, draw_planet, planet_ids
 from spectramind.simulate import simulate_planet as simulate
 from spectramind.simulate.config import STREAM_PHOTONS

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -361,3 +362,41 @@ def training_curves(
     score_ax.set(xlabel="epoch", ylabel="validation score")
     score_ax.legend(fontsize="small")
     return fig
+
+
+def injection_figure(result: Mapping[str, Any]) -> Figure:
+    """Inject and recover (``evaluation.injection.inject_recover``'s record), two panels:
+    recovered vs injected CO2 amplitude (error bars, 1:1 line) and the FGS1 and mean-AIRS
+    depth bias vs ramp amplitude, for each of the fit's estimates."""
+    figure = _figure(10.0, 4.2)
+    co2_axes, ramp_axes = figure.subplots(1, 2)
+    labels = {"depth": "depth (submitted)", "fit_depth": "fit_depth (data alone)"}
+    for k, estimate in enumerate(result["co2"]):
+        rows = result["co2"][estimate]
+        injected = np.array([r["injected_ppm"] for r in rows])
+        offset = (k - 0.5) * 0.01 * max(np.ptp(injected), 1.0)  # keep the error bars apart
+        co2_axes.errorbar(
+            injected + offset,
+            [r["recovered_ppm"] for r in rows],
+            yerr=[r["sigma_ppm"] for r in rows],
+            fmt="o",
+            capsize=3,
+            label=labels[estimate],
+        )
+        ramps = [r["ramp_ppm"] for r in result["ramp"][estimate]]
+        for instrument, marker in (("fgs1", "o"), ("airs", "s")):
+            bias = [r[f"{instrument}_bias_ppm"] for r in result["ramp"][estimate]]
+            name = "FGS1" if instrument == "fgs1" else "AIRS mean"
+            ramp_axes.plot(ramps, bias, marker=marker, label=f"{name}, {labels[estimate]}")
+    limits = co2_axes.get_xlim()
+    co2_axes.plot(limits, limits, color="grey", linestyle="--", linewidth=1, label="1:1")
+    co2_axes.set_xlabel("injected CO2 amplitude (ppm)")
+    co2_axes.set_ylabel("recovered amplitude (ppm)")
+    co2_axes.set_title(f"CO2 feature, planet {result['planet_id']}")
+    co2_axes.legend()
+    ramp_axes.axhline(0.0, color="grey", linestyle="--", linewidth=1)
+    ramp_axes.set_xlabel("injected white-light ramp (ppm over the visit)")
+    ramp_axes.set_ylabel("depth bias vs uninjected (ppm)")
+    ramp_axes.set_title("Drift ramp")
+    ramp_axes.legend(fontsize="small")
+    return figure

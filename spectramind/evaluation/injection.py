@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import xarray as xr
-from matplotlib.figure import Figure
 
 from spectramind import io
 from spectramind.calibrate import CalibrationOptions, calibrate_visit
@@ -212,40 +211,3 @@ def inject_recover(
         "co2": co2,
         "ramp": ramp,
     }
-
-
-def injection_figure(result: dict[str, Any]) -> Figure:
-    """Two panels: recovered vs injected CO2 amplitude (error bars, 1:1 line) and the FGS1
-    and mean-AIRS depth bias vs ramp amplitude, for each of the fit's estimates."""
-    figure = Figure(figsize=(10, 4.2), layout="constrained")
-    co2_axes, ramp_axes = figure.subplots(1, 2)
-    labels = {"depth": "depth (submitted)", "fit_depth": "fit_depth (data alone)"}
-    for k, estimate in enumerate(ESTIMATES):
-        rows = result["co2"][estimate]
-        injected = np.array([r["injected_ppm"] for r in rows])
-        offset = (k - 0.5) * 0.01 * max(np.ptp(injected), 1.0)  # keep the error bars apart
-        co2_axes.errorbar(
-            injected + offset,
-            [r["recovered_ppm"] for r in rows],
-            yerr=[r["sigma_ppm"] for r in rows],
-            fmt="o",
-            capsize=3,
-            label=labels[estimate],
-        )
-        ramps = [r["ramp_ppm"] for r in result["ramp"][estimate]]
-        for instrument, marker in (("fgs1", "o"), ("airs", "s")):
-            bias = [r[f"{instrument}_bias_ppm"] for r in result["ramp"][estimate]]
-            name = "FGS1" if instrument == "fgs1" else "AIRS mean"
-            ramp_axes.plot(ramps, bias, marker=marker, label=f"{name}, {labels[estimate]}")
-    limits = co2_axes.get_xlim()
-    co2_axes.plot(limits, limits, color="grey", linestyle="--", linewidth=1, label="1:1")
-    co2_axes.set_xlabel("injected CO2 amplitude (ppm)")
-    co2_axes.set_ylabel("recovered amplitude (ppm)")
-    co2_axes.set_title(f"CO2 feature, planet {result['planet_id']}")
-    co2_axes.legend()
-    ramp_axes.axhline(0.0, color="grey", linestyle="--", linewidth=1)
-    ramp_axes.set_xlabel("injected white-light ramp (ppm over the visit)")
-    ramp_axes.set_ylabel("depth bias vs uninjected (ppm)")
-    ramp_axes.set_title("Drift ramp")
-    ramp_axes.legend(fontsize="small")
-    return figure
