@@ -18,6 +18,12 @@ validate(config, schema="../config/schema.yaml")
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
+# Jobs import the library from this checkout, whatever environment runs them (a per-rule
+# conda env holds only third-party packages; a Kaggle bundle is a copy of the source).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [workflow.basedir, *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+
 SIMULATED_RAW = "results/raw"
 TRUTH = "results/truth"
 SIMULATING = config["raw_dir"] is None
