@@ -20,5 +20,6 @@ rule calibrate:
         runtime=10,
     params:
         options=config["calibration"],
+        units=lambda wildcards, output: [job_unit(wildcards, output)],
     script:
         "../scripts/calibrate.py"

@@ -2,6 +2,7 @@ import json
 import os
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -20,8 +21,10 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 # Jobs import the library from this checkout, whatever environment runs them (a per-rule
 # conda env holds only third-party packages; a Kaggle bundle is a copy of the source).
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [workflow.basedir, *filter(None, [os.environ.get("PYTHONPATH")])]
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        [workflow.basedir, *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
 )
 
 SIMULATED_RAW = "results/raw"
@@ -86,6 +89,101 @@ def calibrated_files(wildcards):
         ]
         for instrument in INSTRUMENTS
     }
+
+
+def job_unit(wildcards, output, inputs=None):
+    """One unit of a per-planet rule's work (see spectramind.core.jobs.run_units): its
+    wildcards, its own inputs, and its outputs by name, the manifest apart."""
+    outputs = {name: str(path) for name, path in output.items()}
+    return {
+        "wildcards": dict(wildcards.items()),
+        "inputs": inputs or {},
+        "manifest": outputs.pop("manifest"),
+        "outputs": outputs,
+    }
+
+
+PLANETS_PER_JOB = config["planets_per_job"]
+
+
+def planet_batches():
+    """(split, index, planet ids) of each batch of ``planets_per_job`` planets: none when
+    every planet is a job of its own."""
+    if PLANETS_PER_JOB == 1:
+        return []
+    return [
+        (
+            split,
+            start // PLANETS_PER_JOB,
+            PLANETS[split][start : start + PLANETS_PER_JOB],
+        )
+        for split in SPLITS
+        for start in range(0, len(PLANETS[split]), PLANETS_PER_JOB)
+    ]
+
+
+def batch_unit(rule, inputs=None, **wildcards):
+    """The unit a batched job does for ``rule``'s job with these wildcards: the same
+    outputs, from the per-planet rule's own output patterns."""
+    output = {
+        name: str(pattern).format(**wildcards) for name, pattern in rule.output.items()
+    }
+    return job_unit(wildcards, output, inputs)
+
+
+def calibrate_units(split, batch):
+    """Every visit of every instrument of the batch's planets."""
+    return [
+        batch_unit(
+            rules.calibrate, split=split, planet_id=pid, instrument=ins, visit=visit
+        )
+        for pid in batch
+        for visit in planet_visits(split, pid)
+        for ins in INSTRUMENTS
+    ]
+
+
+def extract_units(split, batch):
+    """The light-curve extraction of each of the batch's planets."""
+    return [
+        batch_unit(
+            rules.extract,
+            calibrated_files(SimpleNamespace(split=split, planet_id=pid)),
+            split=split,
+            planet_id=pid,
+        )
+        for pid in batch
+    ]
+
+
+def fit_units(split, batch):
+    """The physics fit of each of the batch's planets."""
+    return [
+        batch_unit(
+            rules.fit,
+            {
+                "lightcurves": str(rules.extract.output.lightcurves).format(
+                    split=split, planet_id=pid
+                )
+            },
+            split=split,
+            planet_id=pid,
+        )
+        for pid in batch
+    ]
+
+
+def batch_raw_files(split, batch):
+    """The raw files a calibrate batch opens (as raw_visit_files, for all its visits)."""
+    files = []
+    for unit in calibrate_units(split, batch):
+        found = raw_visit_files(SimpleNamespace(**unit["wildcards"]))
+        files += (
+            [found["planet"]]
+            if SIMULATING
+            else [found["signal"], *found["calibration"]]
+        )
+    return sorted(set(files))
 
 
 def raw_planet_dir(wildcards):

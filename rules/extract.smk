@@ -19,5 +19,8 @@ rule extract:
         runtime=5,
     params:
         options=config["extraction"],
+        units=lambda wildcards, input, output: [
+            job_unit(wildcards, output, {ins: list(input[ins]) for ins in INSTRUMENTS})
+        ],
     script:
         "../scripts/extract.py"

@@ -20,6 +20,10 @@ rule fit:
         runtime=10,
     params:
         options=config["fit"],
+        split=lambda wildcards: wildcards.split,
+        units=lambda wildcards, input, output: [
+            job_unit(wildcards, output, {"lightcurves": input.lightcurves})
+        ],
     script:
         "../scripts/fit.py"
 

@@ -1,0 +1,47 @@
+"""Batched per-planet jobs (config planets_per_job): the same files, in fewer processes."""
+
+from __future__ import annotations
+
+import json
+
+import xarray as xr
+from workflow_runs import snakemake
+
+
+def test_batched_jobs_write_what_per_planet_jobs_write(simulated_run, tmp_path):
+    """Inference with two planets per job: every light curve and fit equals the per-planet
+    run's (values; the attributes name other raw paths), each planet keeps its own
+    manifest, and one job did each stage's batch."""
+    work = tmp_path / "work"
+    result = snakemake(
+        work, "inference", "--cores", "2", "--config",
+        f"raw_dir={simulated_run / 'results/raw'}", "predictor=physics",
+        "sigma_calibration={method: none}", "planets_per_job=2",
+        f"artifacts_dir={simulated_run / 'results/artifacts'}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    fits = sorted((simulated_run / "results/fit/test").glob("*.nc"))
+    assert len(fits) == 2
+    for stage in ("lightcurves", "fit"):
+        for per_planet in sorted((simulated_run / f"results/{stage}/test").glob("*.nc")):
+            with (
+                xr.open_dataset(per_planet) as expected,
+                xr.open_dataset(work / f"results/{stage}/test/{per_planet.name}") as batched,
+            ):
+                xr.testing.assert_equal(batched, expected)
+        manifest = json.loads(
+            (work / f"results/manifests/{'extract' if stage == 'lightcurves' else stage}"
+             f"/test/{fits[0].stem}.json").read_text()
+        )  # fmt: skip
+        assert manifest["rule"].endswith("_test_batch0")
+        assert list(manifest["outputs"]) == [f"results/{stage}/test/{fits[0].name}"]
+    for stage in ("calibrate", "extract", "fit"):
+        logs = sorted(p.name for p in (work / f"results/logs/{stage}/test").rglob("*.log"))
+        assert logs == ["batch0.log"], (stage, logs)
+
+
+def test_batches_refuse_the_raw_check(tmp_path):
+    """check_raw decides per planet after parsing; a batch is fixed before: say so."""
+    result = snakemake(tmp_path, "-n", "--config", "planets_per_job=3", "check_raw=True")
+    assert result.returncode != 0
+    assert "planets_per_job > 1 needs check_raw: false" in result.stdout + result.stderr
