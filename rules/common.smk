@@ -10,7 +10,6 @@ from snakemake.utils import validate
 from spectramind.diagnostics import FIGURES as DIAGNOSTIC_FIGURES
 from spectramind.io import INSTRUMENTS, RawDataError, discover_visits, list_planets
 from spectramind.io.layout import CALIBRATION_FRAMES
-from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
 
 validate(config, schema="../config/schema.yaml")
 
@@ -38,7 +37,11 @@ SPLITS = ("train", "test")
 
 
 def simulation_config():
-    """The simulator's settings, built from the validated workflow config."""
+    """The simulator's settings, built from the validated workflow config. The simulator
+    is imported only here (and below) when simulating: it takes ~1.4 s (scipy.signal) that
+    every Snakemake start on a real root, e.g. each SLURM job, would pay for nothing."""
+    from spectramind.simulate import SimulationConfig
+
     return SimulationConfig(seed=config["seed"], **config["simulation"])
 
 
@@ -52,6 +55,8 @@ def discover_ids():
     """Planet ids per split: drawn by the simulator, or the real root's planet folders
     cross-checked against its star_info tables (empty for a split the root lacks)."""
     if SIMULATING:
+        from spectramind.simulate import planet_ids
+
         return planet_ids(simulation_config())
     return {
         split: list_planets(RAW, split) if has_split(split) else [] for split in SPLITS
@@ -74,6 +79,8 @@ def planet_visits(split, planet_id):
     Memoised: every job of the planet asks, and the answer cannot change during a run.
     """
     if SIMULATING:
+        from spectramind.simulate import draw_planet
+
         planet = draw_planet(simulation_config(), int(planet_id), split)
         return tuple(range(len(planet.visits)))
     return tuple(discover_visits(RAW, split, int(planet_id)))
