@@ -16,10 +16,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from spectramind import __version__
 from spectramind.core.atomic import write_json_atomic
 
+# Third-party packages whose installed version a manifest records. spectramind's own is the
+# version of the code that ran (see package_versions), whatever installed it or did not.
 TRACKED_PACKAGES = (
-    "spectramind",
     "numpy",
     "scipy",
     "pandas",
@@ -29,6 +31,9 @@ TRACKED_PACKAGES = (
     "netCDF4",
     "batman-package",
     "numba",
+    "matplotlib",
+    "torch",
+    "torch_geometric",
     "snakemake",
 )
 HASH_BLOCK = 1 << 22
@@ -77,8 +82,12 @@ def git_commit(directory: str | Path = PACKAGE_DIR) -> str:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of the packages results depend on (read from metadata, no imports)."""
-    versions = {}
+    """Versions of the packages results depend on: spectramind's from the code that runs (a
+    job imports it from the workflow's checkout via PYTHONPATH, which is no installed
+    distribution, and an installed copy elsewhere could be other code; git_commit says
+    which), the others from installed metadata (no imports), "not installed" where absent
+    (a rule's lean conda env lacks what its code does not import)."""
+    versions = {"spectramind": __version__}
     for name in TRACKED_PACKAGES:
         try:
             versions[name] = version(name)

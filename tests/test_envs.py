@@ -1,0 +1,462 @@
+"""The per-rule conda envs (envs/*.yaml). Static: every rule that runs code names one; each
+lists exactly the third-party packages its rules' scripts import (followed through the
+library), pinned to pyproject.toml's versions, and never the project itself (jobs import it
+from the checkout: rules/common.smk puts the workflow's folder on PYTHONPATH). Built: conda
+channels are unreachable here, so each env's packages are pip-installed by their PyPI names
+into a fresh venv, where what its scripts import must import, the library from the checkout.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+import yaml
+
+import spectramind
+from spectramind.core.provenance import package_versions
+
+REPO = Path(__file__).resolve().parents[1]
+ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
+WORKFLOW_FILES = [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+# Directives that run code in a job: all but run: obey conda: (run: runs in Snakemake itself).
+CODE_DIRECTIVES = ("script", "shell", "notebook", "wrapper", "run")
+# Packages a job needs without any import naming them: xarray reads and writes the .nc files
+# through its netCDF4 engine (spectramind.core.netcdf writes with engine="netcdf4"; the
+# files are NETCDF4/HDF5, which xarray's scipy engine cannot read).
+NEEDED_WITH = {"xarray": {"netcdf4"}}
+# Heavy packages an env must not be able to import unless it lists them (pip installs an
+# env's listed packages and their dependencies, none of which needs these).
+HEAVY = {"torch": "torch", "torch-geometric": "torch_geometric", "matplotlib": "matplotlib",
+         "numba": "numba", "astropy": "astropy", "batman-package": "batman"}  # fmt: skip
+
+
+def normalised(name: str) -> str:
+    """A distribution name as PyPI compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@cache
+def pyproject_pins() -> dict[str, str]:
+    """Every ``==`` pin of pyproject.toml (dependencies and extras), by normalised name."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    requirements = [*project["dependencies"]]
+    for extra in project["optional-dependencies"].values():
+        requirements += extra
+    pins = {}
+    for requirement in requirements:
+        name, _, pinned = requirement.partition("==")
+        pins[normalised(name)] = pinned
+    return pins
+
+
+# ------------------------------------------------------------------------------- env files
+
+ENV_LINE = re.compile(r"^\s*-\s*([A-Za-z0-9][\w.-]*)=(\S+)\s*(?:#\s*PyPI:\s*([\w.-]+))?")
+
+
+@dataclass(frozen=True)
+class Package:
+    conda: str  # name on conda-forge
+    version: str  # as pinned in the env
+    pypi: str  # normalised PyPI name: the conda name unless a "# PyPI: <name>" comment says
+
+
+def env_packages(env_file: Path) -> list[Package]:
+    """The env's packages other than python, with the PyPI name each line's comment gives
+    where conda-forge names it otherwise (pytorch: torch, astropy-base: astropy)."""
+    packages = []
+    for line in env_file.read_text().splitlines():
+        if (match := ENV_LINE.match(line)) and match[1] != "python":
+            packages.append(Package(match[1], match[2], normalised(match[3] or match[1])))
+    return packages
+
+
+def pip_requirements(env_file: Path) -> list[str]:
+    """The env's packages as pip requirements, pinned as pyproject pins them."""
+    return sorted(f"{p.pypi}=={pyproject_pins()[p.pypi]}" for p in env_packages(env_file))
+
+
+@pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda p: p.name)
+def test_env_is_pinned_exactly_as_pyproject_and_installs_no_project(env_file):
+    text = env_file.read_text()
+    env = yaml.safe_load(text)
+    assert env["channels"] == ["conda-forge", "nodefaults"], env_file.name
+    dependencies = env["dependencies"]
+    # No pip section: an editable or relative install resolves against Snakemake's copy of
+    # the env file under .snakemake/conda/, not the repository, and pulls every dependency.
+    assert all(isinstance(d, str) for d in dependencies), f"{env_file.name}: a pip section"
+    for marker in ("--editable", "-e ", "pip:", "../", "./", "file:", "git+", ".whl"):
+        assert marker not in text, f"{env_file.name} contains {marker!r}"
+    assert "python=3.11" in dependencies, f"{env_file.name}: python=3.11 not pinned"
+    packages = env_packages(env_file)
+    assert len(packages) == len(dependencies) - 1, f"{env_file.name}: an unparsed dependency"
+    pins = pyproject_pins()
+    for package in packages:
+        where = f"{env_file.name}: {package.conda}={package.version}"
+        assert re.fullmatch(r"\d+(\.\d+)+", package.version), f"{where} is not an exact pin"
+        assert package.pypi in pins, (
+            f"{where}: pyproject.toml pins no {package.pypi} (a conda name differing from "
+            "PyPI's needs a '# PyPI: <name>' comment)"
+        )
+        pinned = pins[package.pypi]
+        # conda-forge builds a release, not PyPI's wheel re-uploads (1.7.5.1.post1); conda's
+        # "=1.7.5.1" matches the release and any .postN of it.
+        release = re.sub(r"\.post\d+$", "", pinned)
+        assert package.version in (pinned, release), f"{where}, pyproject.toml has {pinned}"
+        assert package.pypi != "spectramind", f"{where}: jobs import it from the checkout"
+
+
+# ----------------------------------------------------------------------------- the rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # an anonymous rule's is its name: directive (an f-string for generated ones)
+    source: Path  # the Snakefile or rules file defining it
+    directives: dict[str, str]  # first line of each directive's value
+
+    def path(self, directive: str) -> Path | None:
+        """A directive's quoted path, resolved as Snakemake does: against its file's folder."""
+        value = self.directives.get(directive)
+        if value is None:
+            return None
+        assert re.fullmatch(r'"[^"]+"', value), f"rule {self.name}: {directive} {value}"
+        return (self.source.parent / value.strip('"')).resolve()
+
+    def names(self) -> re.Pattern:
+        """The names Snakemake gives the rule: a generated rule's f-string, any fields."""
+        literal = re.sub(r'^f?"|"$', "", self.name)
+        return re.compile(".+".join(map(re.escape, re.split(r"\{[^}]*\}", literal))))
+
+
+@cache
+def workflow_rules() -> list[Rule]:
+    """Every rule and checkpoint written in the Snakefile and rules/*.smk, with its
+    directives; those a loop generates (rules/batch.smk) once each."""
+    rules = []
+    for source in WORKFLOW_FILES:
+        lines = source.read_text().splitlines()
+        rule, indent = None, 0
+        for number, line in enumerate(lines):
+            depth = len(line) - len(line.lstrip())
+            if found := re.match(r"\s*(?:rule|checkpoint)(?:\s+(\w+))?\s*:\s*$", line):
+                rule, indent = Rule(found[1] or "", source, {}), depth
+                rules.append(rule)
+            elif line.strip() and depth <= indent:
+                rule = None  # a rule ends at the next line indented no deeper than it
+            elif rule and (found := re.fullmatch(rf" {{{indent + 4}}}(\w+):\s*(.*)", line)):
+                value = found[2] or next(x.strip() for x in lines[number + 1 :] if x.strip())
+                rule.directives[found[1]] = value
+    for index, rule in enumerate(rules):
+        if not rule.name:
+            rules[index] = Rule(rule.directives["name"], rule.source, rule.directives)
+    return rules
+
+
+def test_rules_read_here_are_the_rules_snakemake_lists(tmp_path):
+    """The parsing above misses no rule: each rule of Snakemake's parsed workflow is one read
+    here, and each read here with a plain name is listed (a generated rule is listed only
+    when the config makes it: rules/batch.smk)."""
+    listed = subprocess.run(
+        [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+         "--list-rules"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.split()  # fmt: skip
+    unread = [n for n in listed if not any(r.names().fullmatch(n) for r in workflow_rules())]
+    assert not unread, f"rules Snakemake lists that the parsing here missed: {unread}"
+    plain = [r.name for r in workflow_rules() if re.fullmatch(r"\w+", r.name)]
+    assert sorted(plain) == sorted(set(plain)) and set(plain) <= set(listed), plain
+
+
+def rules_running_code() -> list[Rule]:
+    return [r for r in workflow_rules() if set(r.directives) & set(CODE_DIRECTIVES)]
+
+
+def test_every_rule_running_code_has_an_env_and_no_env_is_unused():
+    rules = rules_running_code()
+    assert rules
+    for rule in rules:
+        assert "run" not in rule.directives, f"rule {rule.name}: run: ignores conda:"
+        env = rule.path("conda")
+        assert env, f"rule {rule.name} runs code without a conda: env"
+        assert env.parent == REPO / "envs" and env.is_file(), f"rule {rule.name}: {env}"
+    # Rules without code (all, inference) only gather inputs and run nothing.
+    exempt = [rule for rule in workflow_rules() if rule not in rules]
+    assert all(set(r.directives) <= {"input", "default_target"} for r in exempt), exempt
+    used = {rule.path("conda") for rule in rules}
+    assert used == set(ENV_FILES), f"env files no rule uses: {set(ENV_FILES) - used}"
+
+
+def rules_of(env_file: Path) -> list[Rule]:
+    return [rule for rule in rules_running_code() if rule.path("conda") == env_file]
+
+
+# ---------------------------------------------------------------------- what scripts import
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return caught is None or any(
+        isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names
+    )
+
+
+class _Imports(ast.NodeVisitor):
+    """Import statements anywhere in a module (function-level ones too), as (module, names)
+    with relative imports resolved; except those only tried (inside ``try`` with an
+    ``except ImportError``: mamba_ssm, used where CUDA has it) or only for type checkers."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self.found: list[tuple[str, tuple[str, ...]]] = []
+
+    def visit_Try(self, node: ast.Try) -> None:
+        if any(_catches_import_error(h) for h in node.handlers):
+            for child in [*node.handlers, *node.orelse, *node.finalbody]:
+                self.visit(child)
+        else:
+            self.generic_visit(node)
+
+    def visit_If(self, node: ast.If) -> None:
+        if "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                self.visit(child)
+        else:
+            self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.found += [(alias.name, ()) for alias in node.names]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level:
+            base = self.package.split(".")[: len(self.package.split(".")) - node.level + 1]
+            module = ".".join([*base, *filter(None, [node.module])])
+        self.found.append((module, tuple(alias.name for alias in node.names)))
+
+
+def imports_of(path: Path) -> list[tuple[str, tuple[str, ...]]]:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    package = ".".join(parts if path.name == "__init__.py" else parts[:-1])
+    visitor = _Imports(package.removesuffix(".__init__"))
+    visitor.visit(ast.parse(path.read_text()))
+    return visitor.found
+
+
+def _module_file(module: str) -> Path | None:
+    path = REPO.joinpath(*module.split("."))
+    if (path / "__init__.py").is_file():
+        return path / "__init__.py"
+    return path.with_suffix(".py") if path.with_suffix(".py").is_file() else None
+
+
+@cache
+def third_party_imports(script: Path) -> frozenset[str]:
+    """Top-level third-party modules a script needs: its own imports and those of every
+    spectramind module (and parent package) it loads, followed transitively."""
+    needed, seen, todo = set(), set(), [script]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module, names in imports_of(path):
+            top = module.split(".")[0]
+            if top == "spectramind":
+                parts = module.split(".")
+                candidates = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+                candidates += [f"{module}.{name}" for name in names]  # modules of a package
+                todo += filter(None, map(_module_file, candidates))
+            elif top not in sys.stdlib_module_names:
+                needed.add(top)
+    return frozenset(needed)
+
+
+_distributions = cache(packages_distributions)
+
+
+@cache
+def distribution_of(module: str) -> str:
+    """The normalised PyPI name of the distribution providing a top-level module (read from
+    this venv, which installs every extra)."""
+    found = _distributions().get(module, [])
+    assert len(found) == 1, f"{module}: provided by {found or 'nothing installed here'}"
+    return normalised(found[0])
+
+
+def needed_packages(env_file: Path) -> dict[str, set[str]]:
+    """PyPI name -> rules needing it, over every rule running in the env."""
+    needed: dict[str, set[str]] = {}
+    for rule in rules_of(env_file):
+        for module in third_party_imports(rule.path("script")):
+            dist = distribution_of(module)
+            for package in {dist} | NEEDED_WITH.get(dist, set()):
+                needed.setdefault(package, set()).add(rule.name)
+    return needed
+
+
+@pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda p: p.name)
+def test_env_lists_exactly_what_its_rules_import(env_file):
+    rules = rules_of(env_file)
+    assert all("script" in rule.directives for rule in rules), "import check needs script:"
+    needed = needed_packages(env_file)
+    listed = {package.pypi for package in env_packages(env_file)}
+    missing = {package: sorted(needed[package]) for package in sorted(set(needed) - listed)}
+    assert not missing, f"{env_file.name} lacks packages its rules import: {missing}"
+    # The point of per-rule envs: only rules importing torch get it (and the rest no less lean).
+    if "torch" in listed:
+        assert "torch" in needed, f"{env_file.name} pulls torch, which none of its rules imports"
+    unused = sorted(listed - set(needed))
+    assert not unused, f"{env_file.name} lists what none of its rules imports: {unused}"
+
+
+def test_manifest_records_the_library_that_ran_not_an_installed_copy():
+    """In a rule's env spectramind is no installed distribution: its version comes from the
+    imported code (and git_commit from its checkout)."""
+    assert package_versions()["spectramind"] == spectramind.__version__
+
+
+# ------------------------------------------------------------------ built from the package index
+
+# Run in the built venv with `python -c` and PYTHONPATH=<repo>, as the workflow's jobs get it.
+# Not through Snakemake on purpose: a script job appends Snakemake's own site-packages to
+# sys.path (its preamble, for unpickling), so a job in a conda env lacking a package silently
+# imports the driving venv's copy instead; a plain interpreter cannot fall back like that.
+CHECK = """
+import importlib, importlib.metadata, importlib.resources, importlib.util, json, re, sys
+from pathlib import Path
+
+args = json.loads(sys.argv[1])
+problems = []
+for module, names in args["imports"]:
+    try:
+        imported = importlib.import_module(module)
+        for name in names:
+            if not hasattr(imported, name):
+                importlib.import_module(f"{module}.{name}")
+    except Exception as error:
+        problems.append(f"from {module} import {names}: {error!r}")
+for module in args["absent"]:
+    if importlib.util.find_spec(module) is not None:
+        problems.append(f"{module} is importable but the env does not list it")
+import spectramind
+if Path(spectramind.__file__).resolve() != Path(args["repo"], "spectramind", "__init__.py"):
+    problems.append(f"spectramind imported from {spectramind.__file__}, not the checkout")
+# (the checkout on sys.path may hold spectramind.egg-info from an editable install: not the venv)
+venv_paths = [p for p in sys.path if p.startswith(sys.prefix)]
+if any(d.name == "spectramind" for d in importlib.metadata.distributions(path=venv_paths)):
+    problems.append("spectramind is installed in the venv")
+csv = importlib.resources.files("spectramind.data").joinpath("wavelengths.csv")
+if not csv.read_text().strip():
+    problems.append("package data spectramind/data/wavelengths.csv unreadable from source")
+from spectramind.core.provenance import write_manifest
+manifest = write_manifest(Path(args["tmp"], "manifest.json"), rule="check", outputs=[],
+                          config={})
+if manifest["packages"]["spectramind"] != spectramind.__version__:
+    problems.append(f"manifest records spectramind {manifest['packages']['spectramind']}")
+if Path(args["repo"], ".git").exists() and manifest["git_commit"] == "unknown":
+    problems.append("manifest records no git commit of the checkout")
+recorded_versions = {re.sub("[-_.]+", "-", name).lower(): recorded
+                     for name, recorded in manifest["packages"].items()}
+for name, pinned in args["pins"].items():
+    recorded = recorded_versions.get(name)
+    if recorded is not None and recorded.split("+")[0] != pinned:  # +cpu: torch's local label
+        problems.append(f"manifest records {name} {recorded}, the env pins {pinned}")
+if args["netcdf"]:  # xarray's .nc files, written as the library writes them, read back
+    import numpy as np
+    import xarray as xr
+    from spectramind.core.netcdf import write_netcdf
+    path = Path(args["tmp"], "roundtrip.nc")
+    write_netcdf(xr.Dataset({"flux": ("time", np.arange(3.0))}), path)
+    with xr.open_dataset(path) as dataset:
+        if dataset["flux"].values.tolist() != [0.0, 1.0, 2.0]:
+            problems.append("netCDF round trip changed the data")
+print(json.dumps(problems))
+"""
+
+
+@pytest.fixture(scope="module")
+def built_venvs(tmp_path_factory):
+    """A venv per distinct pip requirement set, built on first use (envs listing the same
+    packages share one)."""
+    venvs: dict[tuple[str, ...], Path] = {}
+
+    def build(requirements: list[str]) -> Path:
+        key = tuple(requirements)
+        if key not in venvs:
+            venv = tmp_path_factory.mktemp("venv")
+            # No --system-site-packages: only what the env lists (and its dependencies). This
+            # venv's pip installs into it (--python: no pip of its own to set up), without
+            # compiling every installed file to bytecode (torch's take most of the time).
+            subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)],
+                           check=True, timeout=300)  # fmt: skip
+            result = subprocess.run(
+                [sys.executable, "-m", "pip", "--python", str(venv / "bin/python"), "install",
+                 "--no-input", "--disable-pip-version-check", "--quiet", "--no-compile",
+                 *requirements],
+                capture_output=True, text=True, timeout=1800, check=False, env=_clean_env(),
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr[-3000:]
+            venvs[key] = venv
+        return venvs[key]
+
+    yield build
+    for venv in venvs.values():  # ~2 GB in all (torch's 1.2 GB): not kept with tmp_path
+        shutil.rmtree(venv)
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without what would leak the driving venv into another."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "VIRTUAL_ENV"}
+    return env | {"PYTHONNOUSERSITE": "1", "OMP_NUM_THREADS": "1"} | extra
+
+
+def script_imports(env_file: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """What the env's rules' scripts import, statement by statement."""
+    found = set()
+    for rule in rules_of(env_file):
+        found.update(imports_of(rule.path("script")))
+    return sorted(found)
+
+
+# Slow: all envs took 1 min 45 s to 3 min 20 s on a shared 2-core machine (2026-11), every
+# venv downloading its wheels from the index again (pip kept no cache between runs there).
+@pytest.mark.slow
+@pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda p: p.name)
+def test_env_built_from_the_index_runs_its_rules_imports(env_file, built_venvs, tmp_path):
+    venv = built_venvs(pip_requirements(env_file))
+    listed = {package.pypi for package in env_packages(env_file)}
+    needs_modules = {distribution_of(m) for r in rules_of(env_file)
+                     for m in third_party_imports(r.path("script"))}  # fmt: skip
+    imports = script_imports(env_file)
+    args = {
+        "repo": str(REPO),
+        "tmp": str(tmp_path),
+        # netCDF4 too: it is imported by no script, only used by xarray (NEEDED_WITH)
+        "imports": [*imports, *([("netCDF4", ())] if "netcdf4" in listed else [])],
+        "absent": sorted(module for dist, module in HEAVY.items() if dist not in listed),
+        "pins": {p.pypi: pyproject_pins()[p.pypi] for p in env_packages(env_file)},
+        "netcdf": "xarray" in needs_modules,
+    }
+    result = subprocess.run(
+        [str(venv / "bin/python"), "-c", CHECK, json.dumps(args)],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+        env=_clean_env(PYTHONPATH=str(REPO)),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    problems = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not problems, f"{env_file.name}: {problems}"
