@@ -21,6 +21,7 @@ include: "rules/artifacts.smk"
 include: "rules/model.smk"
 include: "rules/uncertainty.smk"
 include: "rules/diagnostics.smk"
+include: "rules/kaggle.smk"
 
 
 rule all:

@@ -1,0 +1,33 @@
+# Kaggle's offline code competition: the bundle uploaded as a Kaggle dataset, holding the
+# code, the training run's config, what inference reads of what was learned from train, and
+# a wheelhouse for an offline install on the Kaggle image (see the README's "Kaggle"). Built
+# only on request (snakemake kaggle_bundle); it downloads wheels (network) unless
+# kaggle.wheelhouse_from names an earlier bundle's wheelhouse.
+
+from spectramind.kaggle.layout import inference_artifacts, source_files
+
+
+rule kaggle_bundle:
+    input:
+        artifacts=lambda wildcards: [
+            *fit_priors(wildcards).values(),
+            *(
+                artifact(name)(wildcards)
+                for name in inference_artifacts(config["predictor"])
+            ),
+        ],
+        sources=source_files(workflow.basedir),
+    output:
+        bundle=directory("results/kaggle/bundle"),
+        manifest="results/manifests/kaggle_bundle.json",
+    log:
+        "results/logs/kaggle_bundle.log",
+    localrule: True
+    conda:
+        "../envs/kaggle.yaml"
+    params:
+        source_root=lambda wildcards: workflow.basedir,
+        artifacts_dir=ARTIFACTS,
+        config=config,
+    script:
+        "../scripts/kaggle_bundle.py"
