@@ -321,6 +321,10 @@ def kaggle_input(kaggle, simulated_run, bundle) -> Path:
         copy = shutil.copytree if (raw / name).is_dir() else shutil.copy2
         copy(raw / name, competition / name)
     shutil.copytree(bundle, kaggle / "input/spectramind-v50")
+    # A planet per job, not the profile's ten: the probe (one job) then leaves the second
+    # of the two test planets for the guard to extrapolate to.
+    profile = kaggle / "input/spectramind-v50/profiles/kaggle/config.yaml"
+    profile.write_text(profile.read_text().replace("planets_per_job=10", "planets_per_job=1"))
     subprocess.run(["chmod", "-R", "a-w", str(kaggle / "input")], check=True)
     return kaggle / "input"
 
