@@ -1,8 +1,9 @@
 # Read every raw file once, checking formats: a planet whose files fail is reported and
-# excluded (a checkpoint, so nothing downstream is planned for it) instead of failing later.
+# excluded (the inventory is a checkpoint, so nothing downstream is planned for it) instead
+# of failing later.
 
 
-checkpoint check_raw:
+rule check_raw:
     input:
         unpack(planet_files),
         axis=top_level("axis_info.parquet"),
@@ -22,7 +23,7 @@ checkpoint check_raw:
         "../scripts/check_raw.py"
 
 
-rule inventory:
+checkpoint inventory:
     input:
         per_planet("results/inventory/{split}/{planet_id}.json"),
     output:

@@ -1,4 +1,4 @@
-import json
+import csv
 import os
 from functools import cache
 from pathlib import Path
@@ -237,18 +237,24 @@ def top_level(name):
     return f"{RAW}/{name}"
 
 
-def passed_check(split, planet_id):
-    """With check_raw, whether the planet's raw files passed (a checkpoint: the check runs
-    before anything downstream is planned); without it, every planet is used."""
-    if not config["check_raw"]:
-        return True
-    check = checkpoints.check_raw.get(split=split, planet_id=planet_id)
-    return json.loads(Path(check.output.summary).read_text())["ok"]
+@cache
+def excluded_planets():
+    """(split, planet id) of each planet the raw check excluded. The inventory of every
+    planet's check is the checkpoint, so the checks run side by side and nothing downstream
+    is planned before all are done (a checkpoint per planet is resolved, and so run, one at
+    a time). Memoised once the inventory exists; before, .get() raises and Snakemake waits.
+    """
+    with open(checkpoints.inventory.get().output.excluded) as table:
+        return {(row["split"], row["planet_id"]) for row in csv.DictReader(table)}
 
 
 def usable_planets(split):
-    """The planets of ``split`` that are calibrated and fitted."""
-    return [pid for pid in PLANETS[split] if passed_check(split, pid)]
+    """The planets of ``split`` that are calibrated and fitted: with check_raw, those that
+    passed it; without, all."""
+    if not config["check_raw"]:
+        return PLANETS[split]
+    excluded = excluded_planets()
+    return [pid for pid in PLANETS[split] if (split, str(pid)) not in excluded]
 
 
 def planets_of(split, pattern):

@@ -85,7 +85,9 @@ def test_every_rule_run_wrote_a_manifest_and_a_log(simulated_run):
     # every rule but the two targets, the model's (which run with predictor: v50) and
     # calibrate_validation (a real root's diagnostics)
     model = {"train", "predict", "training_curves"}
-    assert rules == set(listed) - {"all", "inference", "calibrate_validation", "kaggle_bundle"} - model
+    assert (
+        rules == set(listed) - {"all", "inference", "calibrate_validation", "kaggle_bundle"} - model
+    )
     planet_manifest = next((simulated_run / "results/manifests/simulate_planet").rglob("*.json"))
     record = json.loads(planet_manifest.read_text())
     assert any(name.endswith(".parquet") for name in record["outputs"])

@@ -67,6 +67,7 @@ def run_units(smk: Any, work: Callable[[JobUnit], None]) -> None:
     """
     with job_logging(smk):
         log.info("rule %s started, %d unit(s)", smk.rule, len(smk.params.units))
+        job_start = time.perf_counter()
         for unit in smk.params.units:
             start = time.perf_counter()
             try:
@@ -84,3 +85,4 @@ def run_units(smk: Any, work: Callable[[JobUnit], None]) -> None:
                 seconds=seconds,
             )
             log.info("%s done in %.2f s", unit["wildcards"], seconds)
+        log.info("rule %s finished in %.2f s", smk.rule, time.perf_counter() - job_start)
