@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import packages_distributions
@@ -26,6 +25,7 @@ import yaml
 
 import spectramind
 from spectramind.core.provenance import package_versions
+from spectramind.kaggle.wheelhouse import canonical, project_pins
 
 REPO = Path(__file__).resolve().parents[1]
 ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
@@ -43,23 +43,10 @@ HEAVY = {"torch": "torch", "torch-geometric": "torch_geometric", "matplotlib": "
          "numba": "numba", "astropy": "astropy", "batman-package": "batman"}  # fmt: skip
 
 
-def normalised(name: str) -> str:
-    """A distribution name as PyPI compares them (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 @cache
 def pyproject_pins() -> dict[str, str]:
     """Every ``==`` pin of pyproject.toml (dependencies and extras), by normalised name."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    requirements = [*project["dependencies"]]
-    for extra in project["optional-dependencies"].values():
-        requirements += extra
-    pins = {}
-    for requirement in requirements:
-        name, _, pinned = requirement.partition("==")
-        pins[normalised(name)] = pinned
-    return pins
+    return project_pins(REPO / "pyproject.toml", extras=None)
 
 
 # ------------------------------------------------------------------------------- env files
@@ -80,7 +67,7 @@ def env_packages(env_file: Path) -> list[Package]:
     packages = []
     for line in env_file.read_text().splitlines():
         if (match := ENV_LINE.match(line)) and match[1] != "python":
-            packages.append(Package(match[1], match[2], normalised(match[3] or match[1])))
+            packages.append(Package(match[1], match[2], canonical(match[3] or match[1])))
     return packages
 
 
@@ -295,7 +282,7 @@ def distribution_of(module: str) -> str:
     this venv, which installs every extra)."""
     found = _distributions().get(module, [])
     assert len(found) == 1, f"{module}: provided by {found or 'nothing installed here'}"
-    return normalised(found[0])
+    return canonical(found[0])
 
 
 def needed_packages(env_file: Path) -> dict[str, set[str]]:

@@ -123,22 +123,24 @@ def local_platform() -> str:
     return f"{platform.system().lower()}_{platform.machine()}"
 
 
-def project_requirements(pyproject: str | Path, extras: Sequence[str] = EXTRAS) -> list[str]:
-    """The project's runtime requirements: its dependencies and those of ``extras``."""
+def project_requirements(pyproject: str | Path, extras: Sequence[str] | None = EXTRAS) -> list[str]:
+    """The project's requirements: its dependencies and those of ``extras`` (None: all)."""
     project = tomllib.loads(Path(pyproject).read_text())["project"]
+    optional = project["optional-dependencies"]
     requirements = list(project["dependencies"])
-    for extra in extras:
-        requirements += project["optional-dependencies"][extra]
+    for extra in optional if extras is None else extras:
+        requirements += optional[extra]
     return requirements
 
 
-def pinned_versions(requirements: Iterable[str], source: str | Path) -> dict[str, str]:
-    """Version of every requirement, by canonical name; each must be pinned with ``==``."""
+def project_pins(pyproject: str | Path, extras: Sequence[str] | None = EXTRAS) -> dict[str, str]:
+    """The version of each of ``project_requirements``, by canonical name; each must be
+    pinned with ``==``."""
     pins = {}
-    for requirement in requirements:
+    for requirement in project_requirements(pyproject, extras):
         match = PIN.match(requirement)
         if not match:
-            raise WheelhouseError(f"{source}: requirement {requirement!r} is not pinned with ==")
+            raise WheelhouseError(f"{pyproject}: {requirement!r} is not pinned with ==")
         pins[canonical(match[1])] = match[2]
     return pins
 
@@ -147,10 +149,7 @@ def preinstalled_pins(pyproject: str | Path, names: Iterable[str]) -> dict[str, 
     """The versions of the preinstalled packages the project was tested with: its pins
     (runtime, extras, dev). A preinstalled package the project never pins has no tested
     version to stand in for it, so that is an error naming it."""
-    project = tomllib.loads(Path(pyproject).read_text())["project"]
-    extras = project["optional-dependencies"].values()
-    every = [*project["dependencies"], *(r for extra in extras for r in extra)]
-    pins = {canonical(m[1]): m[2] for m in map(PIN.match, every) if m}
+    pins = project_pins(pyproject, extras=None)
     unpinned = sorted(canonical(n) for n in names if canonical(n) not in pins)
     if unpinned:
         raise WheelhouseError(
@@ -305,7 +304,7 @@ def build_wheelhouse(
     to install) and its manifest; return the manifest."""
     pyproject = Path(source_root) / "pyproject.toml"
     requirements = project_requirements(pyproject)
-    pins = pinned_versions(requirements, pyproject)
+    pins = project_pins(pyproject)
     stubs = preinstalled_pins(pyproject, preinstalled)
     dest.mkdir(parents=True, exist_ok=True)
     project = build_project_wheel(source_root, dest, preinstalled)
