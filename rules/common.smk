@@ -184,12 +184,8 @@ def batch_raw_files(split, batch):
     """The raw files a calibrate batch opens (as raw_visit_files, for all its visits)."""
     files = []
     for unit in calibrate_units(split, batch):
-        found = raw_visit_files(SimpleNamespace(**unit["wildcards"]))
-        files += (
-            [found["planet"]]
-            if SIMULATING
-            else [found["signal"], *found["calibration"]]
-        )
+        for found in raw_visit_files(SimpleNamespace(**unit["wildcards"])).values():
+            files += [found] if isinstance(found, str) else found
     return sorted(set(files))
 
 

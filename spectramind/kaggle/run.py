@@ -69,12 +69,12 @@ def bundle_options(bundle: str | Path) -> KaggleOptions:
     return KaggleOptions.from_config(bundle_config(bundle)["kaggle"])
 
 
-def planets_per_job(bundle: str | Path) -> int:
+def planets_per_job(bundle: str | Path, config: dict[str, Any]) -> int:
     """Planets per calibrate/extract/fit job as the kaggle profile runs them: its --config
-    overrides the bundle's config."""
+    overrides the bundle's ``config``."""
     profile = yaml.safe_load((Path(bundle) / PROFILE / "config.yaml").read_text())
     overrides = dict(item.split("=", 1) for item in profile.get("config", []))
-    return int(overrides.get("planets_per_job", bundle_config(bundle).get("planets_per_job", 1)))
+    return int(overrides.get("planets_per_job", config.get("planets_per_job", 1)))
 
 
 def job_environment(working: Path) -> dict[str, str]:
@@ -198,7 +198,7 @@ def infer(paths: KagglePaths, started: float | None = None) -> dict[str, Any]:
     paths.working.mkdir(parents=True, exist_ok=True)
     planets = list_planets(paths.competition, "test")
     record: dict[str, Any] = {"planets": len(planets), "budget_seconds": options.budget_seconds}
-    probe_planets = planets[: options.probe_jobs * planets_per_job(paths.bundle)]
+    probe_planets = planets[: options.probe_jobs * planets_per_job(paths.bundle, config)]
     probe = probe_run(paths, probe_planets, env, deadline)
     if probe is None:
         status = "fallback: Snakemake cannot plan the run, see its message above"
