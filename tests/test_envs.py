@@ -22,15 +22,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from workflow_runs import REPO, SNAKEMAKE
 
 import spectramind
 from spectramind.core.provenance import package_versions
 from spectramind.kaggle.wheelhouse import canonical, project_pins
 
-REPO = Path(__file__).resolve().parents[1]
 ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
 WORKFLOW_FILES = [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 # Directives that run code in a job: all but run: obey conda: (run: runs in Snakemake itself).
 CODE_DIRECTIVES = ("script", "shell", "notebook", "wrapper", "run")
 # Packages a job needs without any import naming them: xarray reads and writes the .nc files

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
-from workflow_runs import REPO, snakemake
+from workflow_runs import REPO, VALIDATE, snakemake
 
 from spectramind.core.netcdf import write_netcdf
 from spectramind.io.tables import sigma_columns, target_columns
@@ -49,7 +49,6 @@ NOTEBOOKS = {
     "inference": REPO / "kaggle/inference/spectramind-v50-inference.ipynb",
     "training": REPO / "kaggle/training/spectramind-v50-training.ipynb",
 }
-VALIDATE = str(Path(sys.executable).with_name("spectramind-validate-submission"))
 # What a test-only Kaggle input holds (no train/, train.csv or train_star_info.csv).
 TEST_ONLY = ("test", "test_star_info.csv", "axis_info.parquet", "wavelengths.csv",
              "adc_info.csv", "sample_submission.csv")  # fmt: skip

@@ -11,11 +11,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from workflow_runs import REPO, snakemake
+from workflow_runs import REPO, VALIDATE, snakemake
 
 # Two test planets, so that one group job holds both. With the fit's priors off the
 # submission needs none of the train planets' light curves (two train planets are still
@@ -32,7 +31,6 @@ simulation:
   cadence: 50
   second_visit_fraction: 0
 """
-VALIDATE = str(Path(sys.executable).with_name("spectramind-validate-submission"))
 # Snakemake's line for each job it hands to SLURM (the log's name is the SLURM job id).
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: (\S+)\)")
 # A job's header in a group job's log ("rule fit:", "localrule fit:" in the inner

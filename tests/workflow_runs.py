@@ -9,6 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+VALIDATE = str(Path(sys.executable).with_name("spectramind-validate-submission"))
 # Four train planets: the fewest the physics fit's validation predictions (spectral prior
 # cross-fitted, so sigma calibration has planets to learn from) can be made with.
 SMALL_CONFIG = """\
