@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from spectramind.core.atomic import atomic_output, write_json_atomic
@@ -30,7 +29,6 @@ from spectramind.kaggle.fallback import fitted_planets, write_fallback_submissio
 from spectramind.kaggle.guard import Probe, estimate_run
 from spectramind.kaggle.layout import ARTIFACTS, CONFIG, PROFILE, WHEELHOUSE
 from spectramind.kaggle.options import KaggleOptions
-from spectramind.submission import validate_submission
 
 SUBMISSION = "submission.csv"  # what Kaggle scores, at the top of the working folder
 RECORD = "kaggle_run.json"
@@ -128,10 +126,10 @@ def stop_group(group: int, signum: int) -> None:
         os.killpg(group, signum)
 
 
-def publish(source: Path, paths: KagglePaths, test_ids: list[int]) -> Path:
-    """Validate a submission and copy it to the top of the working folder for Kaggle."""
-    columns = list(pd.read_csv(paths.competition / "sample_submission.csv", nrows=0).columns)
-    validate_submission(source, columns, test_ids)
+def publish(source: Path, paths: KagglePaths) -> Path:
+    """Copy a submission to the top of the working folder for Kaggle. Both sources were
+    validated as they were written (write_validated_submission: the workflow's submission
+    rule, or the fallback), against the same test planets."""
     target = paths.working / SUBMISSION
     with atomic_output(target) as tmp:
         shutil.copyfile(source, tmp)
@@ -153,7 +151,7 @@ def fall_back(paths: KagglePaths, test_ids: list[int], reason: str) -> Path:
         f"physics fit, {len(filled)} with the naive prediction.",
         flush=True,
     )
-    return publish(folder / "submission.csv", paths, test_ids)
+    return publish(folder / "submission.csv", paths)
 
 
 def probe_run(
@@ -220,7 +218,7 @@ def infer(paths: KagglePaths, started: float | None = None) -> dict[str, Any]:
         else:
             status = "fallback: the runtime guard's estimate exceeds the budget"
     if status == COMPLETE:
-        submission = publish(paths.working / WORKFLOW_SUBMISSION, paths, planets)
+        submission = publish(paths.working / WORKFLOW_SUBMISSION, paths)
     else:
         submission = fall_back(paths, planets, status)
     record |= {
