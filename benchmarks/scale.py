@@ -45,16 +45,17 @@ KAGGLE_CORES = 4
 STAGES = ("calibrate", "extract", "fit")
 
 
-def snakemake(workdir: Path, *args: str) -> float:
-    """Run the workflow in ``workdir``; its wall time in seconds (a failure stops here)."""
+def snakemake(workdir: Path, *args: str) -> tuple[float, str]:
+    """Run the workflow in ``workdir``: its wall time in seconds and its standard output
+    (a failure stops here)."""
     start = time.perf_counter()
-    subprocess.run(
+    result = subprocess.run(
         [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
         check=True,
         capture_output=True,
         text=True,
     )
-    return time.perf_counter() - start
+    return time.perf_counter() - start, result.stdout
 
 
 def stand_in_root(source: Path, root: Path, n_planets: int, second_visits: float) -> None:
@@ -95,15 +96,11 @@ def planning(args: argparse.Namespace, source: Path) -> list[dict]:
     for per_job in (1, args.planets_per_job):
         work = args.workdir / f"plan_{per_job}"
         shutil.rmtree(work, ignore_errors=True)
-        config = [f"raw_dir={root}", f"artifacts_dir={args.artifacts}"]
-        start = time.perf_counter()
-        result = subprocess.run(
-            [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(work), "-n",
-             "inference", "--config", *config, f"planets_per_job={per_job}"],
-            check=True, capture_output=True, text=True,
+        seconds, output = snakemake(
+            work, "-n", "inference", "--config", f"raw_dir={root}",
+            f"artifacts_dir={args.artifacts}", f"planets_per_job={per_job}",
         )  # fmt: skip
-        seconds = time.perf_counter() - start
-        jobs = re.search(r"^total\s+(\d+)", result.stdout, re.MULTILINE)
+        jobs = re.search(r"^total\s+(\d+)", output, re.MULTILINE)
         rows.append({"planets_per_job": per_job, "jobs": int(jobs[1]), "dry_run_s": seconds})
     return rows
 
@@ -147,7 +144,7 @@ def running(args: argparse.Namespace, root: Path) -> dict[int, pd.DataFrame]:
     for per_job in (1, args.full_size_planets):
         work = args.workdir / f"run_{per_job}"
         shutil.rmtree(work, ignore_errors=True)
-        wall = snakemake(
+        wall, _ = snakemake(
             work, "inference", "--cores", "1", "--config", f"raw_dir={root}",
             f"artifacts_dir={args.artifacts}", f"planets_per_job={per_job}",
         )  # fmt: skip
