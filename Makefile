@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTHON ?= python3
 
-.PHONY: install demo test test-all lint report clean
+.PHONY: install demo test test-all lint report clean rulegraph
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint
+
+# The workflow figure: the rule graph of the default config (it simulates, so no raw data
+# is needed) as docs/rulegraph.dot (canonical: rules renumbered by name, edges sorted),
+# drawn by graphviz's dot (apt-get install graphviz) as docs/rulegraph.svg, and shown in
+# the report's front text report/workflow.rst. tests/test_docs.py fails when they are stale.
+rulegraph: install
+	$(BIN)/python tests/test_docs.py write-dot
+	dot -Tsvg docs/rulegraph.dot -o docs/rulegraph.svg
+	$(BIN)/python tests/test_docs.py embed-svg
 
 clean:
 	rm -rf results .snakemake
