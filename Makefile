@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTHON ?= python3
 
-.PHONY: install demo test test-all lint report clean rulegraph
+.PHONY: install demo test test-all lint report clean rulegraph docs-config
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ rulegraph: install
 	$(BIN)/python tests/test_docs.py write-dot
 	dot -Tsvg docs/rulegraph.dot -o docs/rulegraph.svg
 	$(BIN)/python tests/test_docs.py embed-svg
+
+# The configuration reference docs/configuration.md, written from config/schema.yaml;
+# tests/test_config_docs.py fails when it is stale.
+docs-config: install
+	$(BIN)/python -m spectramind.core.config_docs config/schema.yaml docs/configuration.md
 
 clean:
 	rm -rf results .snakemake

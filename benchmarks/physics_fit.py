@@ -53,7 +53,7 @@ from spectramind.fit.limb_darkening import LimbDarkeningPrior
 from spectramind.fit.priors import (
     learn_limb_darkening,
     learn_spectrum,
-    learn_white_light_scale,
+    learn_white_light_error_scale,
     limb_darkening_samples,
     white_light_pulls,
 )
@@ -160,7 +160,7 @@ def learn_priors(config: SimulationConfig, workdir: Path, n_labels: int, jobs: i
     wavelength = io.read_wavelengths(workdir / "raw")
     components = FitOptions().spectral_prior_components
     spectral = learn_spectrum(all_labels, wavelength, components)
-    return FitPriors(limb_darkening, spectral, learn_white_light_scale(np.array(pulls)))
+    return FitPriors(limb_darkening, spectral, learn_white_light_error_scale(np.array(pulls)))
 
 
 # --- 3. fits ----------------------------------------------------------------------------
@@ -371,7 +371,7 @@ def main() -> None:
         f"{args.n_train + args.n_labels} training labels ({time.time() - started:.0f} s)"
     )
     print(table.round(3).T.to_string())
-    print(f"white-light error scale learned from train: {priors.white_light_scale}")
+    print(f"white-light error scale learned from train: {priors.white_light_error_scale}")
     table.to_csv(args.workdir / "physics_fit_table.csv")
     if args.full_cadence:
         seconds = full_cadence_seconds(

@@ -35,7 +35,7 @@ from physics_fit import truth_table  # noqa: I001 (a sibling script, not a packa
 from spectramind import io
 from spectramind.evaluation.metrics import competition_score, error_summary, naive_reference
 from spectramind.fit.collect import load_validation_predictions
-from spectramind.uncertainty import METHODS, CalibrationOptions, fit_sigma_calibration
+from spectramind.uncertainty import METHODS, SigmaCalibrationOptions, fit_sigma_calibration
 
 
 def compare(
@@ -57,7 +57,7 @@ def compare(
     rows = []
     for method in METHODS:
         start = time.time()
-        fitted = fit_sigma_calibration(CalibrationOptions(method=method), val_truth, val_mu,
+        fitted = fit_sigma_calibration(SigmaCalibrationOptions(method=method), val_truth, val_mu,
                                        val_sigma, wavelength, naive, seed)  # fmt: skip
         seconds = time.time() - start
         calibrated = fitted.apply(mu, sigma)

@@ -94,7 +94,7 @@ rule spectral_prior:
         "../scripts/spectral_prior.py"
 
 
-rule white_light_calibration:
+rule white_light_error_scale:
     input:
         lightcurves=lambda wildcards: planets_of(
             "train", "results/lightcurves/{split}/{planet_id}.nc"
@@ -107,14 +107,14 @@ rule white_light_calibration:
             else []
         ),
     output:
-        calibration=f"{BUILT_ARTIFACTS}/white_light_calibration.json",
-        manifest="results/manifests/white_light_calibration.json",
+        error_scale=f"{BUILT_ARTIFACTS}/white_light_error_scale.json",
+        manifest="results/manifests/white_light_error_scale.json",
     log:
-        "results/logs/white_light_calibration.log",
+        "results/logs/white_light_error_scale.log",
     localrule: True
     conda:
         "../envs/fit.yaml"
     params:
         options=config["fit"],
     script:
-        "../scripts/white_light_calibration.py"
+        "../scripts/white_light_error_scale.py"

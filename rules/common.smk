@@ -298,7 +298,7 @@ def fit_priors(wildcards):
         name: artifact(f"{name}.json")(wildcards)
         for name in (
             "limb_darkening_prior",
-            "white_light_calibration",
+            "white_light_error_scale",
             "spectral_prior",
         )
         if config["fit"][name]

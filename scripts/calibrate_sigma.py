@@ -8,16 +8,16 @@ from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit.collect import load_validation_predictions
 from spectramind.io import read_wavelengths
 from spectramind.uncertainty import (
-    CalibrationOptions,
+    SigmaCalibrationOptions,
     fit_sigma_calibration,
-    identity_calibration,
+    identity_sigma_calibration,
     save_sigma_calibration,
 )
 
 with rule_job(snakemake):
-    options = CalibrationOptions.from_config(snakemake.params.options)
+    options = SigmaCalibrationOptions.from_config(snakemake.params.sigma_calibration)
     if not snakemake.input.validation:  # method none: nothing to fit
-        fitted = identity_calibration()
+        fitted = identity_sigma_calibration()
     else:
         _, mu, sigma, truth = load_validation_predictions(snakemake.input.validation[0])
         naive = read_artifact(snakemake.input.naive, ("mean", "sigma"))

@@ -15,7 +15,7 @@ params:
         cadence: the simulation's cadence for these runs, or null for simulation's own
 input (each only when the fit option of the same name is on, as rules/fit.smk's
 fit_priors gives them):
-    limb_darkening_prior, white_light_calibration, spectral_prior: the artifact JSONs
+    limb_darkening_prior, white_light_error_scale, spectral_prior: the artifact JSONs
 output:
     json: the inject_recover record
     figure: its figure as PNG, "<stem>.png" (save_figure also writes "<stem>.svg" beside it)

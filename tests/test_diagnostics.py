@@ -258,10 +258,10 @@ def test_light_curve_fit_models_the_systematics_so_residuals_are_the_noise():
     assert fgs1_residual.get_xlabel() == "time (h)" and fgs1_top.get_ylabel() == "flux / median"
 
 
-def test_calibration_comparison_bars_are_each_methods_score_and_coverage(calibrated):
+def test_sigma_calibration_comparison_bars_are_each_methods_score_and_coverage(calibrated):
     truth, mu, sigma = calibrated
     methods = {"uncalibrated": sigma / 3, "temperature": sigma}
-    reliability, bars = figures.calibration_comparison(truth, mu, methods, NAIVE).axes
+    reliability, bars = figures.sigma_calibration_comparison(truth, mu, methods, NAIVE).axes
     assert set(methods) <= set(lines_by_label(reliability))
     containers = {c.get_label(): c for c in bars.containers}
     for method, values in methods.items():

@@ -27,7 +27,7 @@ from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.extract.lightcurves import extract_planet
 from spectramind.fit import FitOptions, fit_planet
 from spectramind.fit.priors import (
-    learn_white_light_scale,
+    learn_white_light_error_scale,
     limb_darkening_samples,
     white_light_pulls,
 )
@@ -265,8 +265,8 @@ def test_white_light_pulls_and_their_learned_scale(fitted, small_root):
     pulls = np.array(pulls)
     assert np.isfinite(pulls).all() and 0.4 < _rms(pulls) < 1.6, pulls
     expected = {ins: max(1.0, _rms(pulls[:, k])) for k, ins in enumerate(("FGS1", "AIRS-CH0"))}
-    assert learn_white_light_scale(pulls) == pytest.approx(expected)
+    assert learn_white_light_error_scale(pulls) == pytest.approx(expected)
     wide = np.column_stack([np.linspace(-3, 3, 7), np.linspace(-0.5, 0.5, 7)])
-    scale = learn_white_light_scale(wide)
+    scale = learn_white_light_error_scale(wide)
     assert scale["FGS1"] == pytest.approx(_rms(wide[:, 0])) and scale["AIRS-CH0"] == 1.0
-    assert learn_white_light_scale(wide[:4]) == {"FGS1": 1.0, "AIRS-CH0": 1.0}
+    assert learn_white_light_error_scale(wide[:4]) == {"FGS1": 1.0, "AIRS-CH0": 1.0}

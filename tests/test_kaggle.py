@@ -350,7 +350,7 @@ def test_bundle_holds_code_training_config_artifacts_and_wheelhouse(bundle):
     assert config["raw_dir"] == "/kaggle/input/ariel-data-challenge-2025"
     assert config["artifacts_dir"] == "/kaggle/input/spectramind-v50/artifacts"
     assert set(manifest["artifacts"]) == {
-        "limb_darkening_prior.json", "white_light_calibration.json", "spectral_prior.json",
+        "limb_darkening_prior.json", "white_light_error_scale.json", "spectral_prior.json",
         "naive_reference.json", "sigma_calibration.json",
     }  # fmt: skip
     wheels = {p.name.split("-")[0].lower() for p in (bundle / WHEELHOUSE).glob("*.whl")}

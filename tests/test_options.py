@@ -1,5 +1,7 @@
-"""Fit and extraction options: the schema states the dataclass defaults and limits, bad
-values fail naming their key, and a non-default option changes exactly its own output."""
+"""Config blocks and their option dataclasses: the schema states every key's default,
+meaning and limits as the dataclasses do, the workflow's validated config builds the same
+options, bad values fail naming their key, and a non-default option changes exactly its own
+output."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from spectramind import io
-from spectramind.calibrate import calibrate_visit
+from spectramind.calibrate import CalibrationOptions, calibrate_visit
 from spectramind.core.netcdf import write_netcdf
 from spectramind.extract import options as extract_options
 from spectramind.extract.lightcurves import extract_planet
@@ -22,10 +24,36 @@ from spectramind.extract.options import ExtractionOptions
 from spectramind.extract.regressors import REGRESSORS
 from spectramind.fit import FitOptions, fit_planet
 from spectramind.fit import options as fit_options
+from spectramind.kaggle import options as kaggle_options
+from spectramind.kaggle.options import KaggleOptions
+from spectramind.models import training, v50
+from spectramind.models.fusion import FUSIONS
+from spectramind.models.loss import LossWeights
+from spectramind.models.training import TrainingOptions
+from spectramind.models.v50 import ModelOptions
+from spectramind.simulate import SimulationConfig
+from spectramind.simulate.constants import FULL_PAIRS
+from spectramind.uncertainty import METHODS, SigmaCalibrationOptions, sigma_calibration
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "config/schema.yaml"
-BLOCKS = {"extraction": (ExtractionOptions, extract_options), "fit": (FitOptions, fit_options)}
+BLOCKS = {
+    "calibration": CalibrationOptions,
+    "extraction": ExtractionOptions,
+    "fit": FitOptions,
+    "model": ModelOptions,
+    "training": TrainingOptions,
+    "sigma_calibration": SigmaCalibrationOptions,
+    "kaggle": KaggleOptions,
+}
+LIMITS = {
+    "extraction": extract_options.LIMITS,
+    "fit": fit_options.LIMITS,
+    "model": v50.LIMITS,
+    "training": training.LIMITS,
+    "sigma_calibration": sigma_calibration.LIMITS,
+    "kaggle": kaggle_options.LIMITS,
+}
 
 
 def schema_block(name: str) -> dict:
@@ -34,7 +62,7 @@ def schema_block(name: str) -> dict:
 
 def schema_default(prop: dict) -> object:
     """A property's default, built from its sub-properties' defaults for an object."""
-    if prop.get("type") == "object":
+    if "properties" in prop:
         return {key: schema_default(sub) for key, sub in prop["properties"].items()}
     return prop["default"]
 
@@ -44,9 +72,25 @@ def plain(value: object) -> object:
     return json.loads(json.dumps(value))
 
 
+def validated(config: dict) -> dict:
+    """``config`` as the workflow gets it: checked, every key left out set to its default."""
+    validate(config, str(SCHEMA))
+    return config
+
+
+def test_every_schema_key_has_a_default_and_a_description():
+    def check(properties: dict, prefix: str) -> None:
+        for key, prop in properties.items():
+            assert "description" in prop, prefix + key
+            assert "default" in prop or "properties" in prop, prefix + key
+            check(prop.get("properties", {}), f"{prefix}{key}.")
+
+    check(yaml.safe_load(SCHEMA.read_text())["properties"], "")
+
+
 @pytest.mark.parametrize("block", BLOCKS)
 def test_schema_states_every_dataclass_default(block):
-    cls, _ = BLOCKS[block]
+    cls = BLOCKS[block]
     properties = schema_block(block)["properties"]
     assert set(properties) == {f.name for f in dataclasses.fields(cls)}
     defaults = plain(cls().as_dict())
@@ -54,32 +98,83 @@ def test_schema_states_every_dataclass_default(block):
         assert schema_default(prop) == defaults[key], key
 
 
-@pytest.mark.parametrize("block", BLOCKS)
+def test_schema_states_the_simulator_defaults_and_limits():
+    """The simulation block and the top-level seed are SimulationConfig's fields."""
+    properties = schema_block("simulation")["properties"]
+    defaults = dataclasses.asdict(SimulationConfig())
+    assert {"seed", *properties} == set(defaults)
+    assert schema_block("seed")["default"] == defaults.pop("seed")
+    assert {key: prop["default"] for key, prop in properties.items()} == defaults
+    assert properties["cadence"]["maximum"] == FULL_PAIRS["AIRS-CH0"] // 8
+    fraction = properties["second_visit_fraction"]
+    assert (fraction["minimum"], fraction["maximum"]) == (0, 1)
+
+
+def test_schema_states_the_loss_weights():
+    loss = schema_block("training")["properties"]["loss"]["properties"]
+    assert schema_default({"properties": loss}) == dataclasses.asdict(LossWeights())
+
+
+@pytest.mark.parametrize("block", LIMITS)
 def test_schema_states_the_dataclass_limits(block):
-    _, module = BLOCKS[block]
     properties = schema_block(block)["properties"]
-    for key, (low, high) in module.LIMITS.items():
-        assert (properties[key]["minimum"], properties[key]["maximum"]) == (low, high), key
-        assert properties[key]["type"] == ("integer" if isinstance(low, int) else "number"), key
+    for key, (low, high) in LIMITS[block].items():
+        prop = properties[key]
+        schema_low = prop.get("minimum", prop.get("exclusiveMinimum"))
+        assert (schema_low, prop["maximum"]) == (low, high), key
+        assert prop["type"] == ("integer" if isinstance(low, int) else "number"), key
 
 
-def test_schema_lists_the_extracted_regressors_and_limb_darkening_bounds():
+def test_schema_lists_the_allowed_names():
     properties = schema_block("fit")["properties"]
     for instrument in io.INSTRUMENTS:
         items = properties["regressors"]["properties"][instrument]["items"]
         assert items["enum"] == list(REGRESSORS)
-    prefix = properties["start_limb_darkening"]["prefixItems"]
+    model = schema_block("model")["properties"]
+    assert (model["conv"]["enum"], model["fusion"]["enum"]) == (list(v50.CONVS), list(FUSIONS))
+    assert schema_block("sigma_calibration")["properties"]["method"]["enum"] == list(METHODS)
+
+
+def test_schema_states_the_limb_darkening_bounds_and_aperture_radii():
+    prefix = schema_block("fit")["properties"]["start_limb_darkening"]["prefixItems"]
     bounds = tuple((p["minimum"], p["maximum"]) for p in prefix)
     assert bounds == fit_options.LIMB_DARKENING_BOUNDS
     radius = schema_block("extraction")["properties"]["fgs1_aperture_radii_px"]["items"]
     assert (radius["minimum"], radius["maximum"]) == extract_options.APERTURE_RADIUS_LIMITS
 
 
-def test_shipped_config_validates_to_the_defaults():
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
-    validate(config, str(SCHEMA))
-    assert ExtractionOptions.from_config(config["extraction"]) == ExtractionOptions()
-    assert FitOptions.from_config(config["fit"]) == FitOptions()
+def test_an_empty_config_validates_to_the_dataclass_defaults():
+    config = validated({})
+    for block, cls in BLOCKS.items():
+        assert cls.from_config(config[block]) == cls(), block
+    assert SimulationConfig(seed=config["seed"], **config["simulation"]) == SimulationConfig()
+
+
+@pytest.mark.parametrize(
+    ("block", "given"),
+    [
+        ("model", {"hidden": 16, "heads": 2}),
+        ("model", {"bands": {}}),
+        ("model", {"bands": {"CO": [[2.25, 2.45]]}}),
+        ("training", {"loss": {"smoothness": 1.0}, "epochs": 3}),
+        ("calibration", {"time_bin": {"FGS1": 120, "AIRS-CH0": 10}}),
+        ("fit", {"spectral_prior": False}),
+        ("sigma_calibration", {"method": "conformal"}),
+        ("kaggle", {"probe_jobs": 4}),
+    ],
+)
+def test_a_partial_block_validates_to_the_options_the_dataclass_builds(block, given):
+    """What the workflow gets (the block with the schema's defaults filled in, nested ones
+    included) builds the same options as the block given to the dataclass alone."""
+    config = validated({block: json.loads(json.dumps(given))})
+    assert BLOCKS[block].from_config(config[block]) == BLOCKS[block].from_config(given)
+
+
+def test_shipped_config_validates_and_builds_every_block():
+    config = validated(yaml.safe_load((REPO / "config/config.yaml").read_text()))
+    for block, cls in BLOCKS.items():
+        cls.from_config(config[block])
+    SimulationConfig(seed=config["seed"], **config["simulation"])
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ import pytest
 from spectramind.evaluation.artifacts import ArtifactError
 from spectramind.uncertainty import (
     METHODS,
-    CalibrationOptions,
+    SigmaCalibrationOptions,
     fit_sigma_calibration,
-    identity_calibration,
+    identity_sigma_calibration,
     load_sigma_calibration,
     save_sigma_calibration,
 )
@@ -24,9 +24,9 @@ WAVELENGTH = np.r_[0.7, np.linspace(1.95, 3.9, N_BINS - 1)]
 NAIVE = (0.01, 0.002)
 
 
-def no_prior(method: str, **options) -> CalibrationOptions:
+def no_prior(method: str, **options) -> SigmaCalibrationOptions:
     """Options of ``method`` without shrinkage, to test what the method itself fits."""
-    return CalibrationOptions(method=method, prior_planets=0.0, **options)
+    return SigmaCalibrationOptions(method=method, prior_planets=0.0, **options)
 
 
 def predictions(n: int, seed: int, understated=(1.5, 2.0)) -> tuple[np.ndarray, ...]:
@@ -65,7 +65,7 @@ def test_global_temperature_is_one_factor_and_the_likelihood_optimum():
 
 def test_conformal_meets_its_coverage_on_new_planets():
     truth, mu, sigma = predictions(100, 2)
-    fitted = fit_sigma_calibration(CalibrationOptions(method="conformal", conformal_level=0.9),
+    fitted = fit_sigma_calibration(SigmaCalibrationOptions(method="conformal", conformal_level=0.9),
                                    truth, mu, sigma, WAVELENGTH, NAIVE)  # fmt: skip
     new_truth, new_mu, new_sigma = predictions(2000, 3)
     z = np.abs(new_truth - new_mu) / fitted.apply(new_mu, new_sigma)
@@ -106,7 +106,7 @@ def test_relational_calibration_learns_sigma_from_a_rough_spectrum():
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_round_trips_as_an_artifact(method, tmp_path):
     truth, mu, sigma = predictions(30, 6)
-    fitted = fit_sigma_calibration(CalibrationOptions(method=method, conformal_level=0.9),
+    fitted = fit_sigma_calibration(SigmaCalibrationOptions(method=method, conformal_level=0.9),
                                    truth, mu, sigma, WAVELENGTH, NAIVE)  # fmt: skip
     path = tmp_path / "sigma_calibration.json"
     save_sigma_calibration(path, fitted)
@@ -121,7 +121,7 @@ def test_few_validation_planets_move_sigma_little():
     """One validation planet with errors twice its sigma: the fitted factor 2 is kept only to
     the share 1 / (1 + prior_planets) of its logarithm."""
     truth, mu, sigma = predictions(1, 11, understated=(2.0, 2.0))
-    options = CalibrationOptions(method="temperature_global", prior_planets=5.0)
+    options = SigmaCalibrationOptions(method="temperature_global", prior_planets=5.0)
     fitted = fit_sigma_calibration(options, truth, mu, sigma, WAVELENGTH, NAIVE)
     raw = fit_sigma_calibration(no_prior("temperature_global"), truth, mu, sigma, WAVELENGTH,
                                 NAIVE)  # fmt: skip
@@ -132,7 +132,7 @@ def test_few_validation_planets_move_sigma_little():
 
 def test_same_seed_same_calibration():
     truth, mu, sigma = predictions(40, 8)
-    options = CalibrationOptions(method="relational")
+    options = SigmaCalibrationOptions(method="relational")
     first, second = (fit_sigma_calibration(options, truth, mu, sigma, WAVELENGTH, NAIVE, seed=3)
                      for _ in range(2))  # fmt: skip
     np.testing.assert_array_equal(first.apply(mu, sigma), second.apply(mu, sigma))
@@ -140,23 +140,25 @@ def test_same_seed_same_calibration():
 
 def test_identity_needs_no_data_and_changes_nothing():
     _, mu, sigma = predictions(3, 9)
-    np.testing.assert_array_equal(identity_calibration().apply(mu, sigma), sigma)
+    np.testing.assert_array_equal(identity_sigma_calibration().apply(mu, sigma), sigma)
 
 
 def test_bad_inputs_are_clear_errors(tmp_path):
     truth, mu, sigma = predictions(5, 10)
     with pytest.raises(ValueError, match="sigma_calibration.method must be one of"):
-        CalibrationOptions(method="platt")
+        SigmaCalibrationOptions(method="platt")
     with pytest.raises(ValueError, match="conformal_level"):
-        CalibrationOptions(conformal_level=1.5)
+        SigmaCalibrationOptions(conformal_level=1.5)
     bad = mu.copy()
     bad[1, 4] = np.nan
     with pytest.raises(ValueError, match="validation mu has NaN"):
-        fit_sigma_calibration(CalibrationOptions(), truth, bad, sigma, WAVELENGTH, NAIVE)
+        fit_sigma_calibration(SigmaCalibrationOptions(), truth, bad, sigma, WAVELENGTH, NAIVE)
     with pytest.raises(ValueError, match="differ in shape"):
-        fit_sigma_calibration(CalibrationOptions(), truth, mu[:, :10], sigma, WAVELENGTH, NAIVE)
+        fit_sigma_calibration(
+            SigmaCalibrationOptions(), truth, mu[:, :10], sigma, WAVELENGTH, NAIVE
+        )
     with pytest.raises(ValueError, match="conformal at level 0.95 needs at least 19"):
-        fit_sigma_calibration(CalibrationOptions(method="conformal"), truth, mu, sigma,
+        fit_sigma_calibration(SigmaCalibrationOptions(method="conformal"), truth, mu, sigma,
                               WAVELENGTH, NAIVE)  # fmt: skip
     broken = tmp_path / "sigma_calibration.json"
     broken.write_text('{"method": "metric"}')

@@ -24,7 +24,7 @@ from workflow_runs import REPO, VALIDATE, snakemake
 SLURM_CONFIG = """\
 predictor: physics
 sigma_calibration: {method: none}
-fit: {limb_darkening_prior: false, white_light_calibration: false, spectral_prior: false}
+fit: {limb_darkening_prior: false, white_light_error_scale: false, spectral_prior: false}
 simulation:
   n_train: 2
   n_test: 2

@@ -77,7 +77,7 @@ def write_diagnostics(
         "residual_heatmap": figures.residual_heatmap(
             e.truth, e.mu, e.sigma, e.planet_ids, wavelength_um
         ),  # fmt: skip
-        "calibration": figures.calibration_comparison(
+        "calibration": figures.sigma_calibration_comparison(
             e.truth, e.mu, {"uncalibrated": e.sigma_uncalibrated, method: e.sigma}, naive
         ),
         "light_curve_fit": figures.light_curve_fit(

@@ -300,7 +300,7 @@ def light_curve_fit(
     return fig
 
 
-def calibration_comparison(
+def sigma_calibration_comparison(
     truth: np.ndarray,
     mu: np.ndarray,
     sigma_by_method: Mapping[str, np.ndarray],

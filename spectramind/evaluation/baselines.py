@@ -1,6 +1,7 @@
 """Reference predictors the physics fit must beat.
 
-naive: every bin gets the mean and std of all training depths (the score's zero point).
+naive: every bin gets the mean and std of all training depths (the score's zero point;
+spectramind.submission.naive).
 public baseline: the organisers' simple method, one white-light depth for all 283 bins from a
 polynomial baseline fitted outside the transit, scaled by one factor fitted on the training
 planets (limb darkening makes the mid-transit dip deeper than (Rp/Rs)^2), and one constant
@@ -22,14 +23,6 @@ from spectramind.io.layout import N_TARGETS
 SMOOTHING_BINS = 5
 EDGE_MARGIN_FRACTION = 0.05
 BASELINE_DEGREE = 2
-
-
-def naive_prediction(
-    mean: float, sigma: float, n_planets: int, n_bins: int = N_TARGETS
-) -> tuple[np.ndarray, np.ndarray]:
-    """The naive reference (train mean and std, see ``naive_reference``) in every bin."""
-    shape = (n_planets, n_bins)
-    return np.full(shape, mean), np.full(shape, sigma)
 
 
 def white_light_depth(lightcurves: xr.Dataset) -> float:

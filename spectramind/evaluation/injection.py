@@ -204,8 +204,8 @@ def inject_recover(
         "priors": {
             "limb_darkening": fit_options.limb_darkening_prior
             and priors.limb_darkening is not None,
-            "white_light_calibration": fit_options.white_light_calibration
-            and priors.white_light_scale is not None,
+            "white_light_error_scale": fit_options.white_light_error_scale
+            and priors.white_light_error_scale is not None,
             "spectral": fit_options.spectral_prior and priors.spectral is not None,
         },
         "co2": co2,

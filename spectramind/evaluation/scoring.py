@@ -9,13 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectramind.evaluation.baselines import (
-    naive_prediction,
-    public_baseline_prediction,
-    white_light_depths,
-)
+from spectramind.evaluation.baselines import public_baseline_prediction, white_light_depths
 from spectramind.evaluation.metrics import competition_score, error_summary, rmse_over_floor
 from spectramind.submission.format import read_submission
+from spectramind.submission.naive import naive_prediction
 
 
 def evaluate(

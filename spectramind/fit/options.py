@@ -47,7 +47,7 @@ class FitOptions(ConfigBlock):
     (fraction of the catalogue value) and inclination (deg) from star_info. (u1, u2) are
     fitted on limb_darkening_groups groups of AIRS channels and smoothed by a polynomial of
     limb_darkening_wavelength_degree in wavelength. limb_darkening_prior,
-    white_light_calibration (the white-light depths' error scale) and spectral_prior switch
+    white_light_error_scale (inflating the white-light depths' errors) and spectral_prior switch
     on what is learned from the training planets (artifacts); the spectral prior keeps
     spectral_prior_components principal components. max_depth bounds every depth;
     red_noise_max_bins is the largest bin of the red-noise (beta) estimate (1: no beta).
@@ -67,7 +67,7 @@ class FitOptions(ConfigBlock):
     limb_darkening_groups: int = 12
     limb_darkening_wavelength_degree: int = 1
     limb_darkening_prior: bool = True
-    white_light_calibration: bool = True
+    white_light_error_scale: bool = True
     spectral_prior: bool = True
     spectral_prior_components: int = 6
     max_depth: float = 0.1
@@ -75,7 +75,7 @@ class FitOptions(ConfigBlock):
 
     def __post_init__(self) -> None:
         check_limits(self, LIMITS, "fit")
-        for name in ("limb_darkening_prior", "white_light_calibration", "spectral_prior"):
+        for name in ("limb_darkening_prior", "white_light_error_scale", "spectral_prior"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"fit.{name} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.regressors, dict) or set(self.regressors) != set(INSTRUMENTS):

@@ -47,7 +47,7 @@ class FitPriors:
 
     limb_darkening: LimbDarkeningPrior | None = None
     spectral: SpectralPrior | None = None
-    white_light_scale: Mapping[str, float] | None = None
+    white_light_error_scale: Mapping[str, float] | None = None
 
 
 def _normalised(flux: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -191,9 +191,9 @@ def fit_planet(
     guess = white_light_guess(ld_prior, lightcurves, t_eff) if ld_prior else None
     geometry_prior = (float(star["sma"]), float(star["i"]), float(star["P"]))
     white = fit_white_light(visits, geometry_prior, options, guess)
-    white_scale = priors.white_light_scale if options.white_light_calibration else None
-    if white_scale:
-        scale = np.array([white_scale[ins] for ins in INSTRUMENTS])
+    error_scale = priors.white_light_error_scale if options.white_light_error_scale else None
+    if error_scale:
+        scale = np.array([error_scale[ins] for ins in INSTRUMENTS])
         white.depth_covariance = white.depth_covariance * np.outer(scale, scale)
     channels = airs_channels(lightcurves, visits, white, options)
     prior_mean = ld_prior.evaluate(channels.wavelength, t_eff) if ld_prior else None
@@ -262,7 +262,7 @@ def fit_planet(
                 {
                     "limb_darkening": ld_prior is not None,
                     "spectral": spectral is not None,
-                    "white_light_scale": dict(white_scale or {}),
+                    "white_light_error_scale": dict(error_scale or {}),
                 }
             ),
             "options": json.dumps(options.as_dict(), sort_keys=True),

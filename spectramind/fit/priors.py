@@ -32,7 +32,7 @@ from spectramind.fit.white_light import INSTRUMENTS, fit_white_light
 
 SAMPLE_COLUMNS = ["wavelength", "Ts", "u1", "u2", "u1_sigma", "u2_sigma"]
 MIN_PRIOR_PLANETS = 3  # fewest labels a spectral prior is learned from
-MIN_CALIBRATION_PLANETS = 5  # fewer: the white light's stated sigma is kept (scale 1)
+MIN_ERROR_SCALE_PLANETS = 5  # fewer: the white light's stated sigma is kept (scale 1)
 
 
 def limb_darkening_samples(
@@ -128,13 +128,13 @@ def white_light_pulls(
     return (fitted - truth) / np.sqrt(np.diag(white.depth_covariance))
 
 
-def learn_white_light_scale(pulls: np.ndarray) -> dict[str, float]:
+def learn_white_light_error_scale(pulls: np.ndarray) -> dict[str, float]:
     """Per instrument, the rms of the training planets' white-light pulls (n, 2), at least 1:
     what the noise inflation (reduced chi2, red-noise beta) misses of the errors that model
     mismatch (limb-darkening law, drift shape) leaves in the white light."""
     pulls = np.asarray(pulls, dtype=np.float64)
     pulls = pulls[np.isfinite(pulls).all(axis=1)]
-    if len(pulls) < MIN_CALIBRATION_PLANETS:
+    if len(pulls) < MIN_ERROR_SCALE_PLANETS:
         return dict.fromkeys(INSTRUMENTS, 1.0)
     rms = np.sqrt(np.mean(pulls**2, axis=0))
     return {ins: float(max(1.0, r)) for ins, r in zip(INSTRUMENTS, rms, strict=True)}
@@ -142,7 +142,7 @@ def learn_white_light_scale(pulls: np.ndarray) -> dict[str, float]:
 
 def read_fit_priors(options: FitOptions, artifacts: Mapping[str, str]) -> FitPriors:
     """The learned priors the fit options switch on, from their artifact JSON files keyed by
-    option name (limb_darkening_prior, white_light_calibration, spectral_prior), as the
+    option name (limb_darkening_prior, white_light_error_scale, spectral_prior), as the
     workflow's rules give them; a prior switched on without its file is a clear error."""
 
     def artifact(name: str) -> dict | None:
@@ -154,7 +154,7 @@ def read_fit_priors(options: FitOptions, artifacts: Mapping[str, str]) -> FitPri
             return json.load(f)
 
     limb_darkening, white_light, spectral = map(
-        artifact, ("limb_darkening_prior", "white_light_calibration", "spectral_prior")
+        artifact, ("limb_darkening_prior", "white_light_error_scale", "spectral_prior")
     )
     return FitPriors(
         LimbDarkeningPrior.from_dict(limb_darkening) if limb_darkening else None,

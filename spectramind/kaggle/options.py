@@ -11,6 +11,14 @@ from spectramind.core.options import ConfigBlock, check_limits
 from spectramind.kaggle.layout import KAGGLE_INPUT
 
 HOUR = 3600.0
+# Inclusive [low, high] of the numeric options; config/schema.yaml states the same limits
+# (time_limit_h must also exceed safety_margin_h, so it is positive).
+LIMITS = {
+    "time_limit_h": (0.0, 48.0),
+    "safety_margin_h": (0.0, 48.0),
+    "probe_jobs": (1, 10_000),
+    "final_stage_minutes": (0.0, 600.0),
+}
 
 
 @dataclass(frozen=True)
@@ -43,16 +51,7 @@ class KaggleOptions(ConfigBlock):
     final_stage_minutes: float = 20.0
 
     def __post_init__(self) -> None:
-        check_limits(
-            self,
-            {
-                "time_limit_h": (0.0, 48.0),
-                "safety_margin_h": (0.0, 48.0),
-                "probe_jobs": (1, 10_000),
-                "final_stage_minutes": (0.0, 600.0),
-            },
-            self.BLOCK,
-        )
+        check_limits(self, LIMITS, self.BLOCK)
         if self.safety_margin_h >= self.time_limit_h:
             raise ValueError(
                 f"kaggle.safety_margin_h ({self.safety_margin_h:g}) leaves nothing of "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +75,13 @@ class TrainingOptions(ConfigBlock):
     def __post_init__(self) -> None:
         check_limits(self, LIMITS, "training")
         try:
-            LossWeights(**self.loss)
+            weights = LossWeights(**self.loss)
         except TypeError:
             raise ValueError(
                 f"training.loss has unknown terms {sorted(self.loss)}; known: "
                 f"{list(LossWeights.__dataclass_fields__)}"
             ) from None
+        object.__setattr__(self, "loss", asdict(weights))  # every term, as the schema fills it
         parse_rules(self.rules)  # a bad rule is a RuleError naming it, before training
 
 

@@ -31,12 +31,13 @@ class SimulationConfig:
     (1 = full size, 10 = one FGS1 pair per 4 s). second_visit_fraction: share of planets
     observed twice. mismatch_*: systematics from other families than the physics fit's
     (mismatch.py), each switch alone; all off reproduces the default simulator bit for bit.
+    The defaults are config/schema.yaml's (its simulation block and top-level seed).
     """
 
     seed: int = 42
-    n_train: int = 8
+    n_train: int = 6
     n_test: int = 4
-    cadence: int = 1
+    cadence: int = 10
     second_visit_fraction: float = 0.1
     mismatch_limb_darkening: bool = False
     mismatch_drift: bool = False

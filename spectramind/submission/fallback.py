@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from spectramind.evaluation.baselines import naive_prediction
+from spectramind.submission.naive import naive_prediction
 
 
 def complete_with_naive(

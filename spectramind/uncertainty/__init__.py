@@ -6,20 +6,20 @@ predictions; ``state`` / ``from_state`` keep it as a JSON artifact the inference
 Every method changes sigma only: mu is the predictor's.
 """
 
-from spectramind.uncertainty.calibrators import (
+from spectramind.uncertainty.sigma_calibration import (
     METHODS,
-    CalibrationOptions,
+    SigmaCalibrationOptions,
     fit_sigma_calibration,
-    identity_calibration,
+    identity_sigma_calibration,
     load_sigma_calibration,
     save_sigma_calibration,
 )
 
 __all__ = [
     "METHODS",
-    "CalibrationOptions",
+    "SigmaCalibrationOptions",
     "fit_sigma_calibration",
-    "identity_calibration",
+    "identity_sigma_calibration",
     "load_sigma_calibration",
     "save_sigma_calibration",
 ]

@@ -10,13 +10,13 @@ from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
 from spectramind.fit import FitOptions
 from spectramind.fit.limb_darkening import LimbDarkeningPrior
-from spectramind.fit.priors import learn_white_light_scale, white_light_pulls
+from spectramind.fit.priors import learn_white_light_error_scale, white_light_pulls
 from spectramind.io import read_labels, read_star_info
 
 with rule_job(snakemake):
     stars = read_star_info(Path(snakemake.input.stars).parent, "train")
     labels = read_labels(snakemake.input.labels)
-    options = FitOptions.from_config(snakemake.params.options)
+    options = FitOptions.from_config(snakemake.params.fit)
     prior = None
     if snakemake.input.limb_darkening_prior:
         with open(snakemake.input.limb_darkening_prior[0]) as f:
@@ -31,5 +31,5 @@ with rule_job(snakemake):
                     labels.loc[planet_id].to_numpy(), prior, options,
                 )
             )  # fmt: skip
-    scale = learn_white_light_scale(np.array(pulls))
-    write_json_atomic(snakemake.output.calibration, {"scale": scale, "n_planets": len(pulls)})
+    scale = learn_white_light_error_scale(np.array(pulls))
+    write_json_atomic(snakemake.output.error_scale, {"scale": scale, "n_planets": len(pulls)})

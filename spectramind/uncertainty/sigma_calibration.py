@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import numpy as np
 
@@ -18,8 +18,10 @@ from spectramind.evaluation.metrics import competition_score
 from spectramind.uncertainty.conformal import SplitConformal
 from spectramind.uncertainty.groups import check_validation
 from spectramind.uncertainty.metric import MetricScaleModel
-from spectramind.uncertainty.relational import RelationalCalibration
 from spectramind.uncertainty.temperature import TemperatureScaling
+
+if TYPE_CHECKING:
+    from spectramind.uncertainty.relational import RelationalCalibration
 
 
 class SigmaCalibrator(Protocol):
@@ -58,10 +60,12 @@ METHODS = (
     "relational",
     "conformal",
 )
+# Inclusive [low, high] of the numeric options; config/schema.yaml states the same limits.
+LIMITS = {"conformal_level": (0.5, 0.99), "prior_planets": (0.0, 1e6)}
 
 
 @dataclass(frozen=True)
-class CalibrationOptions(ConfigBlock):
+class SigmaCalibrationOptions(ConfigBlock):
     """Config block ``sigma_calibration``: the method, the conformal level, and how many
     validation planets the predictor's own sigma counts as (``prior_planets``): a fitted log
     scale is shrunk towards 0 by n / (n + prior_planets), so a handful of validation planets
@@ -76,11 +80,10 @@ class CalibrationOptions(ConfigBlock):
         if self.method not in METHODS:
             raise ValueError(f"sigma_calibration.method must be one of {METHODS}, "
                              f"got {self.method!r}")  # fmt: skip
-        check_limits(self, {"conformal_level": (0.5, 0.99), "prior_planets": (0.0, 1e6)},
-                     self.BLOCK)  # fmt: skip
+        check_limits(self, LIMITS, self.BLOCK)
 
 
-def new_calibrator(options: CalibrationOptions, seed: int = 0) -> SigmaCalibrator:
+def new_sigma_calibrator(options: SigmaCalibrationOptions, seed: int = 0) -> SigmaCalibrator:
     """An unfitted calibrator of the configured method."""
     method = options.method
     if method == "none":
@@ -90,7 +93,7 @@ def new_calibrator(options: CalibrationOptions, seed: int = 0) -> SigmaCalibrato
     if method == "metric":
         return MetricScaleModel()
     if method == "relational":
-        return RelationalCalibration(seed)
+        return _relational()(seed)
     return SplitConformal(options.conformal_level)
 
 
@@ -99,13 +102,31 @@ def _restore(method: str, state: dict[str, Any]) -> SigmaCalibrator:
         return Identity.from_state(state)
     if method.startswith("temperature_"):
         return TemperatureScaling.from_state(state)
-    kinds = {"metric": MetricScaleModel, "relational": RelationalCalibration,
-             "conformal": SplitConformal}  # fmt: skip
+    if method == "relational":
+        return _relational().from_state(state)
+    kinds = {"metric": MetricScaleModel, "conformal": SplitConformal}
     return kinds[method].from_state(state)
 
 
+def _relational() -> type[RelationalCalibration]:
+    """The relational method's class, imported only when that method is chosen: it is a
+    graph network (torch, torch_geometric: the optional extra ``model``), which the other
+    methods, and a physics-only install, do without."""
+    try:
+        from spectramind.uncertainty.relational import RelationalCalibration
+    except ImportError as err:
+        missing = err.name or "torch"
+        raise ImportError(
+            f"sigma_calibration.method 'relational' needs the package {missing!r}, which "
+            f"does not import ({err}): install the extra (pip install 'spectramind[model]') "
+            "or choose another method",
+            name=missing,
+        ) from err
+    return RelationalCalibration
+
+
 @dataclass
-class FittedCalibration:
+class FittedSigmaCalibration:
     """A fitted calibrator with its method name and how it scored on the validation planets."""
 
     method: str
@@ -127,49 +148,49 @@ def _coverage(truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> dict[str,
 
 
 def fit_sigma_calibration(
-    options: CalibrationOptions,
+    options: SigmaCalibrationOptions,
     truth: np.ndarray,
     mu: np.ndarray,
     sigma: np.ndarray,
     wavelength_um: np.ndarray,
     naive: tuple[float, float],
     seed: int = 0,
-) -> FittedCalibration:
+) -> FittedSigmaCalibration:
     """Fit the configured method on validation planets (truth, mu, sigma: (planets, 283));
     mu is clipped at 0 as the submission clips it. The report holds the validation score and
     coverage before and after (in-sample for the fitted method: an optimistic figure)."""
     truth, mu, sigma = (np.asarray(a, dtype=float) for a in (truth, mu, sigma))
     check_validation(truth, mu, sigma)
     mu = np.clip(mu, 0.0, None)
-    calibrator = new_calibrator(options, seed).fit(truth, mu, sigma, wavelength_um=wavelength_um,
-                                                   naive=naive)  # fmt: skip
+    calibrator = new_sigma_calibrator(options, seed)
+    calibrator = calibrator.fit(truth, mu, sigma, wavelength_um=wavelength_um, naive=naive)
     n = truth.shape[0]
     shrinkage = 1.0 if options.method == "conformal" else n / (n + options.prior_planets)
-    fitted = FittedCalibration(options.method, calibrator, {"n_planets": n}, shrinkage)
+    fitted = FittedSigmaCalibration(options.method, calibrator, {"n_planets": n}, shrinkage)
     for name, values in (("before", sigma), ("after", fitted.apply(mu, sigma))):
         fitted.report[name] = {"score": competition_score(truth, mu, values, *naive, clip=False),
                                **_coverage(truth, mu, values)}  # fmt: skip
     return fitted
 
 
-def identity_calibration() -> FittedCalibration:
+def identity_sigma_calibration() -> FittedSigmaCalibration:
     """Method none, which needs no validation planets."""
-    return FittedCalibration("none", Identity(), {"n_planets": 0})
+    return FittedSigmaCalibration("none", Identity(), {"n_planets": 0})
 
 
-def save_sigma_calibration(path: str | Path, fitted: FittedCalibration) -> None:
+def save_sigma_calibration(path: str | Path, fitted: FittedSigmaCalibration) -> None:
     """Write the artifact JSON (atomically)."""
     write_json_atomic(path, {"method": fitted.method, "shrinkage": fitted.shrinkage,
                              "validation": fitted.report,
                              "state": fitted.calibrator.state()})  # fmt: skip
 
 
-def load_sigma_calibration(path: str | Path) -> FittedCalibration:
+def load_sigma_calibration(path: str | Path) -> FittedSigmaCalibration:
     """Read an artifact written by ``save_sigma_calibration``; a malformed one is an
     ArtifactError naming the file."""
     try:
         data = json.loads(Path(path).read_text())
-        return FittedCalibration(data["method"], _restore(data["method"], data["state"]),
+        return FittedSigmaCalibration(data["method"], _restore(data["method"], data["state"]),
                                  data["validation"], data["shrinkage"])  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ArtifactError(f"{path}: not a readable sigma-calibration artifact ({err})") from err
