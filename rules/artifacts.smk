@@ -54,7 +54,7 @@ rule limb_darkening_samples:
         mem_mb=per_attempt(1000),
         runtime=10,
     params:
-        options=config["fit"],
+        **reads("limb_darkening_samples"),
     script:
         "../scripts/limb_darkening_samples.py"
 
@@ -89,7 +89,7 @@ rule spectral_prior:
     conda:
         "../envs/fit.yaml"
     params:
-        components=config["fit"]["spectral_prior_components"],
+        **reads("spectral_prior"),
     script:
         "../scripts/spectral_prior.py"
 
@@ -115,6 +115,6 @@ rule white_light_error_scale:
     conda:
         "../envs/fit.yaml"
     params:
-        options=config["fit"],
+        **reads("white_light_error_scale"),
     script:
         "../scripts/white_light_error_scale.py"

@@ -1,236 +1,81 @@
+# Input functions: what each rule reads, from the plan of the run (plan.smk) and the
+# library's layouts of raw and results paths.
+
 import csv
-import os
-from functools import cache
-from pathlib import Path
-from types import SimpleNamespace
 
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
-
-from spectramind.diagnostics import FIGURES as DIAGNOSTIC_FIGURES
-from spectramind.io import INSTRUMENTS, RawDataError, discover_visits, list_planets
-from spectramind.io.layout import CALIBRATION_FRAMES
-
-validate(config, schema="../config/schema.yaml")
-
-# Each job runs one thread (the default of `threads`): stop numpy's BLAS
-# from starting a thread per core inside each of the --cores jobs running side by side.
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(variable, "1")
-
-# Jobs import the library from this checkout, whatever environment runs them (a per-rule
-# conda env holds only third-party packages; a Kaggle bundle is a copy of the source).
-os.environ.update(
-    PYTHONPATH=os.pathsep.join(
-        [workflow.basedir, *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
-)
-
-SIMULATED_RAW = "results/raw"
-TRUTH = "results/truth"
-SIMULATING = config["raw_dir"] is None
-RAW = SIMULATED_RAW if SIMULATING else config["raw_dir"]
-BUILT_ARTIFACTS = "results/artifacts"
-ARTIFACTS = config["artifacts_dir"]
-BUILDS_ARTIFACTS = os.path.normpath(ARTIFACTS) == BUILT_ARTIFACTS
-SPLITS = ("train", "test")
-
-
-def simulation_config():
-    """The simulator's settings, built from the validated workflow config. The simulator
-    is imported only here (and below) when simulating: it takes ~1.4 s (scipy.signal) that
-    every Snakemake start on a real root, e.g. each SLURM job, would pay for nothing."""
-    from spectramind.simulate import SimulationConfig
-
-    return SimulationConfig(seed=config["seed"], **config["simulation"])
-
-
-def has_split(split):
-    """Whether the raw root holds ``split``: a test-only root (what a user with trained
-    artifacts has, or a cut-down Kaggle input) has no train/ folder."""
-    return SIMULATING or (Path(RAW) / split).is_dir()
-
-
-def discover_ids():
-    """Planet ids per split: drawn by the simulator, or the real root's planet folders
-    cross-checked against its star_info tables (empty for a split the root lacks)."""
-    if SIMULATING:
-        from spectramind.simulate import planet_ids
-
-        return planet_ids(simulation_config())
-    return {
-        split: list_planets(RAW, split) if has_split(split) else [] for split in SPLITS
-    }
-
-
-PLANETS = discover_ids()
-
-
-wildcard_constraints:
-    split="train|test",
-    planet_id=r"\d+",
-    instrument="FGS1|AIRS-CH0",
-    visit=r"\d+",
-
-
-@cache
-def planet_visits(split, planet_id):
-    """Visit numbers of one planet: from the simulator's draw, or the real root's files.
-    Memoised: every job of the planet asks, and the answer cannot change during a run.
-    """
-    if SIMULATING:
-        from spectramind.simulate import draw_planet
-
-        planet = draw_planet(simulation_config(), int(planet_id), split)
-        return tuple(range(len(planet.visits)))
-    return tuple(discover_visits(RAW, split, int(planet_id)))
-
-
-def calibrated_files(wildcards):
-    """Every calibrated visit of one planet, keyed by instrument, in visit order."""
-    visits = planet_visits(wildcards.split, wildcards.planet_id)
-    return {
-        instrument: [
-            f"results/calibrated/{wildcards.split}/{wildcards.planet_id}/{instrument}_{visit}.nc"
-            for visit in visits
-        ]
-        for instrument in INSTRUMENTS
-    }
-
-
-def job_unit(wildcards, output, inputs=None):
-    """One unit of a per-planet rule's work (see spectramind.core.jobs.run_units): its
-    wildcards, its own inputs, and its outputs by name, the manifest apart."""
-    outputs = {name: str(path) for name, path in output.items()}
-    return {
-        "wildcards": dict(wildcards.items()),
-        "inputs": inputs or {},
-        "manifest": outputs.pop("manifest"),
-        "outputs": outputs,
-    }
-
-
-PLANETS_PER_JOB = config["planets_per_job"]
-
-
-def planet_batches():
-    """(split, index, planet ids) of each batch of ``planets_per_job`` planets: none when
-    every planet is a job of its own."""
-    if PLANETS_PER_JOB == 1:
-        return []
-    return [
-        (
-            split,
-            start // PLANETS_PER_JOB,
-            PLANETS[split][start : start + PLANETS_PER_JOB],
-        )
-        for split in SPLITS
-        for start in range(0, len(PLANETS[split]), PLANETS_PER_JOB)
-    ]
-
-
-def batch_unit(rule, inputs=None, **wildcards):
-    """The unit a batched job does for ``rule``'s job with these wildcards: the same
-    outputs, from the per-planet rule's own output patterns."""
-    output = {
-        name: str(pattern).format(**wildcards) for name, pattern in rule.output.items()
-    }
-    return job_unit(wildcards, output, inputs)
-
-
-def calibrate_units(split, batch):
-    """Every visit of every instrument of the batch's planets."""
-    return [
-        batch_unit(
-            rules.calibrate, split=split, planet_id=pid, instrument=ins, visit=visit
-        )
-        for pid in batch
-        for visit in planet_visits(split, pid)
-        for ins in INSTRUMENTS
-    ]
-
-
-def extract_units(split, batch):
-    """The light-curve extraction of each of the batch's planets."""
-    return [
-        batch_unit(
-            rules.extract,
-            calibrated_files(SimpleNamespace(split=split, planet_id=pid)),
-            split=split,
-            planet_id=pid,
-        )
-        for pid in batch
-    ]
-
-
-def fit_units(split, batch):
-    """The physics fit of each of the batch's planets."""
-    return [
-        batch_unit(
-            rules.fit,
-            {
-                "lightcurves": str(rules.extract.output.lightcurves).format(
-                    split=split, planet_id=pid
-                )
-            },
-            split=split,
-            planet_id=pid,
-        )
-        for pid in batch
-    ]
-
-
-def batch_raw_files(split, batch):
-    """The raw files a calibrate batch opens (as raw_visit_files, for all its visits)."""
-    files = []
-    for unit in calibrate_units(split, batch):
-        for found in raw_visit_files(SimpleNamespace(**unit["wildcards"])).values():
-            files += [found] if isinstance(found, str) else found
-    return sorted(set(files))
-
-
-def raw_planet_dir(wildcards):
-    return f"{RAW}/{wildcards.split}/{wildcards.planet_id}"
-
-
-def visit_files(split, planet_id, instrument, visit):
-    """The raw files of one visit of one instrument: its signal and calibration frames."""
-    planet = f"{RAW}/{split}/{planet_id}"
-    folder = f"{planet}/{instrument}_calibration_{visit}"
-    return {
-        "signal": f"{planet}/{instrument}_signal_{visit}.parquet",
-        "calibration": [f"{folder}/{frame}.parquet" for frame in CALIBRATION_FRAMES],
-    }
-
-
-def raw_visit_files(wildcards):
-    """The raw files one calibrate job opens. A simulated planet is one directory output;
-    on a real root each file is declared, so editing any of them reruns the job."""
-    if SIMULATING:
-        return {"planet": raw_planet_dir(wildcards)}
-    w = wildcards
-    return visit_files(w.split, w.planet_id, w.instrument, w.visit)
-
-
-def planet_files(wildcards):
-    """Every raw file of one planet (check_raw reads them all)."""
-    if SIMULATING:
-        return {"planet": raw_planet_dir(wildcards)}
-    try:
-        visits = planet_visits(wildcards.split, wildcards.planet_id)
-    except RawDataError:  # the check itself reports it, and the planet is excluded
-        return {"planet": raw_planet_dir(wildcards)}
-    files = []
-    for visit in visits:
-        for instrument in INSTRUMENTS:
-            found = visit_files(wildcards.split, wildcards.planet_id, instrument, visit)
-            files += [found["signal"], *found["calibration"]]
-    return {"files": files}
+from spectramind.io import layout
+from spectramind.workflow import CALIBRATE, EXTRACT, VisitUnit
 
 
 def top_level(name):
     """A file at the top of the raw root (adc_info.csv, axis_info.parquet, ...)."""
+    if name not in layout.TOP_LEVEL_FILES:
+        raise WorkflowError(f"{name} is not a top-level file of the raw layout")
     return f"{RAW}/{name}"
+
+
+def raw_planet_dir(split, planet_id):
+    return str(layout.planet_dir(RAW, split, planet_id))
+
+
+def raw_visit_files(unit):
+    """The raw files calibrating one visit opens. A simulated planet is one directory
+    output; on a real root each file is declared, so editing any of them reruns the job.
+    """
+    if SIMULATING:
+        return [raw_planet_dir(unit.split, unit.planet_id)]
+    return [str(path) for path in layout.visit_files(RAW, *unit)]
+
+
+def calibrate_inputs(units):
+    """The raw files the units' visits are calibrated from, and the raw root's tables."""
+    return {
+        "raw": sorted({path for unit in units for path in raw_visit_files(unit)}),
+        "adc": top_level("adc_info.csv"),
+        "axis": top_level("axis_info.parquet"),
+    }
+
+
+def extract_inputs(units):
+    """Every calibrated visit of the units' planets, and the wavelength grid."""
+    return {
+        "calibrated": [
+            CALIBRATE.paths(visit)["dataset"]
+            for unit in units
+            for visit in stage_units(CALIBRATE, unit.split, [unit.planet_id])
+        ],
+        "wavelengths": top_level("wavelengths.csv"),
+    }
+
+
+def fit_inputs(units):
+    """The units' light curves, their split's star table and the priors the fit uses."""
+    return {
+        **fit_priors(),
+        "lightcurves": [EXTRACT.paths(unit)["lightcurves"] for unit in units],
+        "stars": top_level(f"{units[0].split}_star_info.csv"),
+    }
+
+
+def planet_files(wildcards):
+    """Every raw file of one planet (check_raw reads them all)."""
+    split, planet_id = wildcards.split, wildcards.planet_id
+    if SIMULATING:
+        return {"planet": raw_planet_dir(split, planet_id)}
+    try:
+        visits = planet_visits(split, planet_id)
+    except RawDataError:  # the check itself reports it, and the planet is excluded
+        return {"planet": raw_planet_dir(split, planet_id)}
+    return {
+        "files": [
+            str(path)
+            for visit in visits
+            for instrument in INSTRUMENTS
+            for path in layout.visit_files(
+                RAW, split, int(planet_id), instrument, visit
+            )
+        ]
+    }
 
 
 @cache
@@ -276,7 +121,7 @@ def artifact(name):
     Say what is missing instead of Snakemake's generic missing-input message."""
     path = f"{ARTIFACTS}/{name}"
 
-    def resolve(wildcards):
+    def resolve(wildcards=None):
         if Path(path).is_file() or (BUILDS_ARTIFACTS and has_split("train")):
             return path
         if BUILDS_ARTIFACTS:
@@ -291,11 +136,11 @@ def artifact(name):
     return resolve
 
 
-def fit_priors(wildcards):
+def fit_priors(wildcards=None):
     """What the fit options switch on of what is learned from train (artifacts), by input
     name: the option, the input and the artifact share one name."""
     return {
-        name: artifact(f"{name}.json")(wildcards)
+        name: artifact(f"{name}.json")()
         for name in (
             "limb_darkening_prior",
             "white_light_error_scale",
@@ -318,7 +163,9 @@ def per_attempt(mem_mb):
 def check_raw_mem_mb(wildcards, input, attempt):
     """Signals are streamed, but a parquet row group is decoded whole: allow 3x the largest
     signal file of the planet."""
-    signals = Path(raw_planet_dir(wildcards)).glob("*_signal_*.parquet")
+    signals = Path(raw_planet_dir(wildcards.split, wildcards.planet_id)).glob(
+        "*_signal_*.parquet"
+    )
     largest = max((path.stat().st_size for path in signals), default=0)
     return attempt * (500 + 3 * largest // 1_000_000)
 

@@ -1,6 +1,8 @@
 # Diagnostics of the submitted predictions on planets with known truth: error tables and
 # figures, every one a report() item with a caption in report/.
 
+from spectramind.diagnostics import FIGURES as DIAGNOSTIC_FIGURES
+
 
 rule diagnose:
     input:
@@ -27,9 +29,7 @@ rule diagnose:
     conda:
         "../envs/diagnostics.yaml"
     params:
-        out=lambda wildcards, output: os.path.dirname(output.summary),
-        predictor=config["predictor"],
-        example_split="test",
+        **reads("diagnose"),
     script:
         "../scripts/diagnose.py"
 
@@ -69,9 +69,6 @@ rule frame_figures:
     localrule: True
     conda:
         "../envs/diagnostics.yaml"
-    params:
-        split="test",
-        planet_id=lambda wildcards: example_planet(),
     script:
         "../scripts/frame_figures.py"
 
@@ -94,12 +91,7 @@ rule inject_recover:
         mem_mb=per_attempt(2000),
         runtime=60,
     params:
-        seed=config["seed"],
-        simulation=config["simulation"],
-        calibration=config["calibration"],
-        extraction=config["extraction"],
-        fit=config["fit"],
-        inject_recover=config["inject_recover"],
+        **reads("inject_recover"),
     script:
         "../scripts/inject_recover.py"
 
@@ -116,6 +108,7 @@ rule dashboard:
     conda:
         "../envs/diagnostics.yaml"
     params:
+        **reads("dashboard"),
         entries=lambda wildcards, input: [
             (REPORT_ITEMS[path][1], REPORT_ITEMS[path][2], caption_file(path), path)
             for path in input

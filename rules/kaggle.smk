@@ -26,8 +26,6 @@ rule kaggle_bundle:
     conda:
         "../envs/kaggle.yaml"
     params:
-        source_root=lambda wildcards: workflow.basedir,
-        artifacts_dir=ARTIFACTS,
-        config=config,
+        **reads("kaggle_bundle"),
     script:
         "../scripts/kaggle_bundle.py"

@@ -28,11 +28,7 @@ rule train:
         mem_mb=per_attempt(4000),
         runtime=240,
     params:
-        model=config["model"],
-        training=config["training"],
-        fit=config["fit"],
-        seed=config["seed"],
-        config=config,
+        **reads("train"),
     script:
         "../scripts/train.py"
 
@@ -57,6 +53,6 @@ rule predict:
         mem_mb=per_attempt(4000),
         runtime=60,
     params:
-        model=config["model"],
+        **reads("predict"),
     script:
         "../scripts/predict.py"

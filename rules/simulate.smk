@@ -19,8 +19,7 @@ rule simulate_top_level:
     conda:
         "../envs/simulate.yaml"
     params:
-        seed=config["seed"],
-        simulation=config["simulation"],
+        **reads("simulate_top_level"),
     script:
         "../scripts/simulate_top_level.py"
 
@@ -40,8 +39,7 @@ rule simulate_planet:
         mem_mb=per_attempt(2000),
         runtime=simulate_planet_runtime,
     params:
-        seed=config["seed"],
-        simulation=config["simulation"],
+        **reads("simulate_planet"),
     script:
         "../scripts/simulate_planet.py"
 

@@ -16,9 +16,7 @@ rule physics_validation:
     conda:
         "../envs/model.yaml"
     params:
-        fit=config["fit"],
-        training=config["training"],
-        seed=config["seed"],
+        **reads("physics_validation"),
     script:
         "../scripts/physics_validation.py"
 
@@ -39,8 +37,7 @@ rule calibrate_sigma:
         mem_mb=per_attempt(2000),
         runtime=30,
     params:
-        options=config["sigma_calibration"],
-        seed=config["seed"],
+        **reads("calibrate_sigma"),
     script:
         "../scripts/calibrate_sigma.py"
 
@@ -58,7 +55,7 @@ rule apply_sigma_calibration:
     conda:
         "../envs/model.yaml"
     params:
-        predictor=config["predictor"],
+        **reads("apply_sigma_calibration"),
     script:
         "../scripts/apply_sigma_calibration.py"
 

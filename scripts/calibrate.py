@@ -3,23 +3,18 @@
 from pathlib import Path
 
 from spectramind.calibrate import CalibrationOptions, calibrate_visit
-from spectramind.core.jobs import JobUnit, run_units
+from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
+from spectramind.workflow import CALIBRATE, VisitUnit
 
-options = CalibrationOptions.from_config(snakemake.params.options)
-
-
-def calibrate(unit: JobUnit) -> None:
-    wildcards = unit["wildcards"]
-    dataset = calibrate_visit(
-        root=Path(snakemake.input.adc).parent,
-        split=wildcards["split"],
-        planet_id=int(wildcards["planet_id"]),
-        instrument=wildcards["instrument"],
-        visit=int(wildcards["visit"]),
-        options=options,
-    )
-    write_netcdf(dataset, unit["outputs"]["dataset"])
+options = CalibrationOptions.from_config(snakemake.params.calibration)
+root = Path(snakemake.input.adc).parent
 
 
-run_units(snakemake, calibrate)
+def calibrate(unit: VisitUnit, outputs: dict[str, str]) -> None:
+    dataset = calibrate_visit(root, unit.split, unit.planet_id, unit.instrument, unit.visit,
+                              options=options)  # fmt: skip
+    write_netcdf(dataset, outputs["dataset"])
+
+
+run_units(snakemake, CALIBRATE, calibrate)

@@ -10,12 +10,12 @@ with rule_job(snakemake):
         DashboardEntry(category, title, Path(caption).read_text(), Path(path))
         for category, title, caption, path in snakemake.params.entries
     ]
-    config = snakemake.config
+    params = snakemake.params
     build_dashboard(
         entries,
         "SpectraMind V50 dashboard",
         Path(snakemake.output.html),
-        subtitle=f"raw root {config['raw_dir'] or 'results/raw (simulated)'}, seed "
-        f"{config['seed']}, predictor {config['predictor']}, sigma calibration "
-        f"{config['sigma_calibration']['method']}",
+        subtitle=f"raw root {params.raw_dir or 'results/raw (simulated)'}, seed "
+        f"{params.seed}, predictor {params.predictor}, sigma calibration "
+        f"{params.sigma_calibration_method}",
     )

@@ -46,11 +46,12 @@ with rule_job(snakemake):
     naive = read_artifact(inputs.naive, ("mean", "sigma"))
     fit = xr.load_dataset(inputs.example_fit)
     planet = int(Path(inputs.example_fit).stem)
-    star = read_star_info(Path(inputs.example_stars).parent, snakemake.params.example_split)
+    # The example planet's stars: <root>/<split>_star_info.csv, its split the fit's folder.
+    star = read_star_info(Path(inputs.example_stars).parent, Path(inputs.example_fit).parent.name)
     example = LightCurveExample(xr.load_dataset(inputs.example_lightcurve), fit,
                                 float(star.loc[planet]["P"]))  # fmt: skip
     write_diagnostics(
-        Path(snakemake.params.out), evaluated(inputs),
+        Path(snakemake.output.summary).parent, evaluated(inputs),
         read_wavelengths(Path(inputs.wavelengths).parent), (naive["mean"], naive["sigma"]),
         json.loads(Path(inputs.calibration).read_text())["method"], example,
     )  # fmt: skip

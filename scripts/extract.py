@@ -2,24 +2,27 @@
 
 from pathlib import Path
 
-from spectramind.core.jobs import JobUnit, run_units
+from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
 from spectramind.extract.lightcurves import extract_planet
 from spectramind.extract.options import ExtractionOptions
 from spectramind.io import read_wavelengths
+from spectramind.workflow import EXTRACT, PlanetUnit
+from spectramind.workflow.stages import visits_by_instrument
 
-options = ExtractionOptions.from_config(snakemake.params.options)
+options = ExtractionOptions.from_config(snakemake.params.extraction)
 wavelengths = read_wavelengths(Path(snakemake.input.wavelengths).parent)
 
 
-def extract(unit: JobUnit) -> None:
+def extract(unit: PlanetUnit, outputs: dict[str, str]) -> None:
+    visits = visits_by_instrument(snakemake.input.calibrated, unit)
     dataset = extract_planet(
-        fgs1_files=unit["inputs"]["FGS1"],
-        airs_files=unit["inputs"]["AIRS-CH0"],
+        fgs1_files=visits["FGS1"],
+        airs_files=visits["AIRS-CH0"],
         wavelengths=wavelengths,
         options=options,
     )
-    write_netcdf(dataset, unit["outputs"]["lightcurves"])
+    write_netcdf(dataset, outputs["lightcurves"])
 
 
-run_units(snakemake, extract)
+run_units(snakemake, EXTRACT, extract)

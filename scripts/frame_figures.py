@@ -4,14 +4,11 @@
 What the rule passes:
 
 input:
-    raw_planet: the raw planet folder (a dependency only: the signals are found from the raw
-        root and the params)
+    raw_planet: the raw planet folder <root>/<split>/<planet_id> (its path names the
+        planet; the signals are found from the raw root)
     adc: adc_info.csv of the raw root (its folder is the raw root, as in scripts/calibrate.py)
     axis: axis_info.parquet of the raw root
     calibrated: the calibrated netCDF files of visit 0, FGS1 then AIRS-CH0
-params:
-    split: "train" or "test"
-    planet_id: the planet
 output:
     raw, calibrated: the figures as PNG; the SVG is written beside each (same stem, .svg)
     manifest: the run's provenance (rule_job)
@@ -28,7 +25,8 @@ from spectramind.diagnostics.frames import calibrated_frames, raw_frames, read_r
 
 with rule_job(snakemake):
     root = Path(snakemake.input.adc).parent
-    raw = read_raw_visit(root, snakemake.params.split, int(snakemake.params.planet_id), visit=0)
+    planet = Path(snakemake.input.raw_planet)
+    raw = read_raw_visit(root, planet.parent.name, int(planet.name), visit=0)
     # save_figure swaps the suffix: the PNG path is the stem, the SVG lands beside it.
     save_figure(raw_frames(raw), Path(snakemake.output.raw))
     fgs1_path, airs_path = snakemake.input.calibrated

@@ -1,6 +1,7 @@
 """Snakemake adapter: the Kaggle bundle (code, config, artifacts, wheelhouse) in one folder."""
 
 import logging
+from pathlib import Path
 
 from spectramind.core.jobs import rule_job
 from spectramind.kaggle.bundle import build_bundle
@@ -8,9 +9,9 @@ from spectramind.kaggle.bundle import build_bundle
 with rule_job(snakemake):
     manifest = build_bundle(
         snakemake.output.bundle,
-        source_root=snakemake.params.source_root,
+        source_root=Path(snakemake.scriptdir).parent,
         sources=snakemake.input.sources,
-        artifacts_dir=snakemake.params.artifacts_dir,
+        artifacts_dir=snakemake.params.config["artifacts_dir"],
         artifacts=snakemake.input.artifacts,
         config=snakemake.params.config,
     )

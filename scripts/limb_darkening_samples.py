@@ -14,7 +14,7 @@ with rule_job(snakemake):
     planet_id = int(snakemake.wildcards.planet_id)
     star = read_star_info(Path(snakemake.input.stars).parent, "train").loc[planet_id]
     truth = read_labels(snakemake.input.labels).loc[planet_id].to_numpy()
-    options = FitOptions.from_config(snakemake.params.options)
+    options = FitOptions.from_config(snakemake.params.fit)
     with xr.open_dataset(snakemake.input.lightcurves) as lightcurves:
         samples = limb_darkening_samples(lightcurves.load(), star, truth, options)
     write_csv_atomic(snakemake.output.samples, samples)

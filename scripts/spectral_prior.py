@@ -10,5 +10,5 @@ from spectramind.io import read_labels, read_wavelengths
 with rule_job(snakemake):
     labels = read_labels(snakemake.input.labels)
     wavelength = read_wavelengths(Path(snakemake.input.wavelengths).parent)
-    prior = learn_spectrum(labels, wavelength, snakemake.params.components)
+    prior = learn_spectrum(labels, wavelength, snakemake.params.fit_spectral_prior_components)
     write_json_atomic(snakemake.output.prior, prior.to_dict())

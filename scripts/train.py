@@ -13,8 +13,9 @@ from spectramind.core.provenance import config_hash, sha256_outputs
 from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit import FitOptions
 from spectramind.fit.collect import predictions_dataset
+from spectramind.fit.cross_fit import train_physics_predictions
 from spectramind.io import read_labels, read_star_info, read_wavelengths
-from spectramind.models.dataset import planet_samples, train_physics_predictions
+from spectramind.models.dataset import planet_samples
 from spectramind.models.training import (
     TrainingOptions,
     ensemble_metrics,
@@ -23,6 +24,7 @@ from spectramind.models.training import (
     train_ensemble,
 )
 from spectramind.models.v50 import ModelOptions
+from spectramind.workflow import config_params
 
 with rule_job(snakemake):
     torch.set_num_threads(snakemake.threads)
@@ -47,7 +49,8 @@ with rule_job(snakemake):
                              model_options, options, snakemake.params.seed)  # fmt: skip
     save_checkpoint(
         snakemake.output.checkpoint, members, model_options,
-        config_hash(snakemake.params.config), sha256_outputs(snakemake.input), wavelength,
+        config_hash(config_params(snakemake.config, "train")), sha256_outputs(snakemake.input),
+        wavelength,
     )  # fmt: skip
     write_json_atomic(snakemake.output.metrics, ensemble_metrics(members))
     val_ids, val_mu, val_sigma = out_of_fold_predictions(members, samples, model_options,

@@ -1,4 +1,5 @@
-"""Batched per-planet jobs (config planets_per_job): the same files, in fewer processes."""
+"""Batched per-planet jobs (config planets_per_job): the same files, in fewer processes, and
+finished batches kept whatever planets_per_job says later."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from workflow_runs import snakemake
 def test_batched_jobs_write_what_per_planet_jobs_write(simulated_run, tmp_path):
     """Inference with two planets per job: every light curve and fit equals the per-planet
     run's (values; the attributes name other raw paths), each planet keeps its own
-    manifest, and one job did each stage's batch."""
+    manifest (naming the stage and the batch's planets), and one job did each stage's
+    batch. Afterwards no planets_per_job re-plans any of it."""
     work = tmp_path / "work"
     result = snakemake(
         work, "inference", "--cores", "2", "--config",
@@ -33,11 +35,21 @@ def test_batched_jobs_write_what_per_planet_jobs_write(simulated_run, tmp_path):
             (work / f"results/manifests/{'extract' if stage == 'lightcurves' else stage}"
              f"/test/{fits[0].stem}.json").read_text()
         )  # fmt: skip
-        assert manifest["rule"].endswith("_test_batch0")
+        assert manifest["rule"] == ("extract" if stage == "lightcurves" else stage)
+        assert manifest["batch"] == sorted(int(fit.stem) for fit in fits)
         assert list(manifest["outputs"]) == [f"results/{stage}/test/{fits[0].name}"]
     for stage in ("calibrate", "extract", "fit"):
         logs = sorted(p.name for p in (work / f"results/logs/{stage}/test").rglob("*.log"))
-        assert logs == ["batch0.log"], (stage, logs)
+        assert logs == [f"batch_{min(int(fit.stem) for fit in fits)}.log"], (stage, logs)
+    for per_job in (1, 2, 3):
+        dry = snakemake(
+            work, "inference", "-n", "--cores", "2", "--config",
+            f"raw_dir={simulated_run / 'results/raw'}", "predictor=physics",
+            "sigma_calibration={method: none}", f"planets_per_job={per_job}",
+            f"artifacts_dir={simulated_run / 'results/artifacts'}",
+        )  # fmt: skip
+        assert dry.returncode == 0, dry.stderr[-3000:]
+        assert "Nothing to be done" in dry.stdout + dry.stderr, (per_job, dry.stdout[-3000:])
 
 
 def test_batches_refuse_the_raw_check(tmp_path):

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from spectramind.core.provenance import write_manifest
+from spectramind.workflow import PlanetStage, Unit, config_params
 
 log = logging.getLogger("spectramind")
-
-# One unit of a per-planet rule's work (a planet, or one visit of one instrument): its
-# wildcards, its own input and output paths by name, and the manifest those outputs get.
-# Plain dicts, as Snakemake pickles them into the job's ``params.units``.
-JobUnit = Mapping[str, Any]
 
 
 @contextmanager
@@ -36,7 +32,8 @@ def job_logging(smk: Any) -> Iterator[None]:
 @contextmanager
 def rule_job(smk: Any) -> Iterator[None]:
     """Run the body of a Snakemake script: logging goes to ``log[0]``; on success the
-    ``manifest`` output gets the run's provenance, hashing every other output."""
+    ``manifest`` output gets the run's provenance (the config keys the rule reads, a hash of
+    every other output)."""
     with job_logging(smk):
         start = time.perf_counter()
         try:
@@ -48,7 +45,7 @@ def rule_job(smk: Any) -> Iterator[None]:
                 smk.output.manifest,
                 rule=smk.rule,
                 outputs=outputs,
-                config=smk.config,
+                config=config_params(smk.config, smk.rule),
                 wildcards=dict(smk.wildcards),
                 seconds=seconds,
             )
@@ -58,31 +55,38 @@ def rule_job(smk: Any) -> Iterator[None]:
             raise
 
 
-def run_units(smk: Any, work: Callable[[JobUnit], None]) -> None:
-    """Run ``work`` on each unit of ``params.units`` in turn, in this one process.
+def run_units(smk: Any, stage: PlanetStage, work: Callable[[Unit, dict[str, str]], None]) -> None:
+    """Run ``work(unit, output paths)`` on each unit of a ``stage`` job, in this one process.
 
-    A per-planet rule's job has one unit; a batched job (config ``planets_per_job``) has
-    the units of many planets and pays the interpreter start-up and imports once. Each unit
-    gets the manifest a job of its own would have written.
+    A per-planet rule's job has one unit; a batched job (config ``planets_per_job``) has the
+    units of many planets and pays the interpreter start-up and imports once. Each unit gets
+    the manifest a job of its own would have written, naming the stage (not the job's rule)
+    and recording the job's planets, so finished batches are kept as they ran
+    (spectramind.workflow.batches).
     """
+    units = stage.units_of(smk.output)
+    planets = sorted({unit.planet_id for unit in units})
+    config = config_params(smk.config, stage.name)
     with job_logging(smk):
-        log.info("rule %s started, %d unit(s)", smk.rule, len(smk.params.units))
+        log.info("rule %s started, %d unit(s)", smk.rule, len(units))
         job_start = time.perf_counter()
-        for unit in smk.params.units:
+        for unit in units:
             start = time.perf_counter()
+            paths = stage.paths(unit)
             try:
-                work(unit)
+                work(unit, paths)
             except Exception:
-                log.exception("rule %s failed on %s", smk.rule, unit["wildcards"])
+                log.exception("rule %s failed on %s", smk.rule, unit)
                 raise
             seconds = time.perf_counter() - start
             write_manifest(
-                unit["manifest"],
-                rule=smk.rule,
-                outputs=list(unit["outputs"].values()),
-                config=smk.config,
-                wildcards=unit["wildcards"],
+                paths["manifest"],
+                rule=stage.name,
+                outputs=[path for name, path in paths.items() if name != "manifest"],
+                config=config,
+                wildcards=unit._asdict(),
                 seconds=seconds,
+                batch=planets,
             )
-            log.info("%s done in %.2f s", unit["wildcards"], seconds)
+            log.info("%s done in %.2f s", unit, seconds)
         log.info("rule %s finished in %.2f s", smk.rule, time.perf_counter() - job_start)

@@ -10,7 +10,7 @@ import json
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -102,13 +102,16 @@ def write_manifest(
     rule: str,
     outputs: Iterable[str | Path],
     config: Mapping[str, Any],
-    wildcards: Mapping[str, str] | None = None,
+    wildcards: Mapping[str, Any] | None = None,
     seconds: float | None = None,
+    batch: Sequence[int] | None = None,
 ) -> dict[str, Any]:
-    """Write the manifest JSON of one rule run and return it."""
+    """Write the manifest JSON of one rule run and return it. ``config`` is what the rule
+    read of the config; ``batch`` the planets of the job, for a per-planet stage's unit."""
     manifest = {
         "rule": rule,
         "wildcards": dict(wildcards or {}),
+        **({} if batch is None else {"batch": sorted(batch)}),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": seconds,
         "config_sha256": config_hash(config),

@@ -1,31 +1,4 @@
-# Physics fit per planet, then the submission and (simulated data) its score.
-
-
-rule fit:
-    input:
-        unpack(fit_priors),
-        lightcurves="results/lightcurves/{split}/{planet_id}.nc",
-        stars=top_level("{split}_star_info.csv"),
-    output:
-        fit="results/fit/{split}/{planet_id}.nc",
-        manifest="results/manifests/fit/{split}/{planet_id}.json",
-    log:
-        "results/logs/fit/{split}/{planet_id}.log",
-    benchmark:
-        "results/benchmarks/fit/{split}/{planet_id}.tsv"
-    conda:
-        "../envs/fit.yaml"
-    resources:
-        mem_mb=per_attempt(1000),
-        runtime=10,
-    params:
-        options=config["fit"],
-        split=lambda wildcards: wildcards.split,
-        units=lambda wildcards, input, output: [
-            job_unit(wildcards, output, {"lightcurves": input.lightcurves})
-        ],
-    script:
-        "../scripts/fit.py"
+# The submission from the sigma-calibrated predictions, and (simulated data) its score.
 
 
 rule submission:
@@ -73,6 +46,6 @@ rule score:
     conda:
         "../envs/fit.yaml"
     params:
-        predictor=config["predictor"],
+        **reads("score"),
     script:
         "../scripts/score.py"
