@@ -10,6 +10,15 @@ report: "report/workflow.rst"
 
 
 include: "rules/plan.smk"
+
+
+wildcard_constraints:
+    split="train|test",
+    planet_id=r"\d+",
+    instrument="FGS1|AIRS-CH0",
+    visit=r"\d+",
+
+
 include: "rules/common.smk"
 include: "rules/report.smk"
 include: "rules/simulate.smk"

@@ -87,13 +87,6 @@ def discover_ids():
 PLANETS = discover_ids()
 
 
-wildcard_constraints:
-    split="train|test",
-    planet_id=r"\d+",
-    instrument="FGS1|AIRS-CH0",
-    visit=r"\d+",
-
-
 @cache
 def planet_visits(split, planet_id):
     """Visit numbers of one planet: from the simulator's draw, or the real root's files.
@@ -121,7 +114,7 @@ def stage_units(stage, split, planets):
 
 
 def planet_batches(stage, split):
-    """The batches of ``split``'s planets that a batch rule of ``stage`` runs: batches that
+    """The batches of ``split``'s planets that ``stage`` runs as batch jobs: batches that
     ran before, kept as they ran, and the rest cut by planets_per_job (a batch of one is the
     per-planet rule's job). None with check_raw, which excludes planets after parsing.
     """
