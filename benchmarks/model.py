@@ -55,7 +55,8 @@ from spectramind.core.netcdf import write_netcdf
 from spectramind.evaluation.metrics import naive_reference
 from spectramind.fit import FitPriors, fit_planet
 from spectramind.fit.collect import predictions_dataset
-from spectramind.models.dataset import planet_samples, train_physics_predictions
+from spectramind.fit.cross_fit import train_physics_predictions
+from spectramind.models.dataset import planet_samples
 from spectramind.models.training import (
     TrainingOptions,
     V50Ensemble,

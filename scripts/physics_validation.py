@@ -10,20 +10,18 @@ from spectramind.core.jobs import rule_job
 from spectramind.core.netcdf import write_netcdf
 from spectramind.fit import FitOptions
 from spectramind.fit.collect import predictions_dataset
+from spectramind.fit.cross_fit import train_physics_predictions
 from spectramind.io import read_labels, read_wavelengths
-from spectramind.models.dataset import train_physics_predictions
-from spectramind.models.training import TrainingOptions
 
 with rule_job(snakemake):
     fit_options = FitOptions.from_config(snakemake.params.fit)
-    folds = TrainingOptions.from_config(snakemake.params.training).cross_fit_folds
     ids = [int(Path(p).stem) for p in snakemake.input.fits]
     fits = [xr.load_dataset(p) for p in snakemake.input.fits]
     truth = read_labels(snakemake.input.labels).loc[ids].to_numpy()
     mu, sigma = train_physics_predictions(
         fits, truth, read_wavelengths(Path(snakemake.input.wavelengths).parent),
         fit_options,
-        folds, snakemake.params.seed,
+        snakemake.params.training_cross_fit_folds, snakemake.params.seed,
     )  # fmt: skip
     write_netcdf(predictions_dataset(ids, mu.clip(0.0), sigma,
                                      "Physics fit of the train planets (cross-fitted prior)",

@@ -1,5 +1,5 @@
-"""Model inputs: resampling on a time axis, a sample's tensors from workflow-shaped files,
-and cross-fitted physics predictions that never see their own planet's label."""
+"""Model inputs: resampling on a time axis and a sample's tensors from workflow-shaped
+files."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ import pytest
 import torch
 import xarray as xr
 
-from spectramind.models import dataset
 from spectramind.models.dataset import (
     FIT_SUMMARY_FEATURES,
     LIGHT_CURVE_FEATURES,
-    cross_fitted_physics,
     fitted_transits,
     planet_sample,
     resample,
@@ -94,31 +92,3 @@ def test_fitted_transit_sits_where_the_fit_put_it():
     sample = planet_sample(7, lightcurves, fit, star, np.full(283, 0.01), np.full(283, 1e-4), 40)
     template = sample.fgs1[1].numpy()  # in FGS1 noise units (1e-3 relative)
     assert template.min() == pytest.approx(fgs1.min() / 1e-3, rel=0.1)
-
-
-def test_cross_fitted_physics_never_sees_its_own_label(monkeypatch):
-    fits = [_files(seed=k)[1] for k in range(9)]
-    labels = np.array([f["fit_depth"].values + 1e-5 for f in fits])
-    wavelength = np.r_[0.7, np.linspace(1.95, 3.9, 282)]
-    seen: list[np.ndarray] = []
-    learn = dataset.learn_spectrum
-
-    def recording(rows: np.ndarray, *args: object) -> object:
-        seen.append(rows)
-        return learn(rows, *args)
-
-    monkeypatch.setattr(dataset, "learn_spectrum", recording)
-    mu, sigma = cross_fitted_physics(fits, labels, wavelength, components=2, folds=3, seed=1)
-    assert len(seen) == 3 and all(len(rows) == 6 for rows in seen)
-    for k, label in enumerate(labels):
-        trained_on = [any(np.array_equal(label, row) for row in rows) for rows in seen]
-        assert trained_on.count(False) == 1, k  # exactly one prior lacks it: its own fold's
-    assert np.isfinite(mu).all() and (sigma > 0).all()
-
-
-def test_cross_fitting_too_few_planets_says_what_to_do():
-    fits = [_files(seed=k)[1] for k in range(3)]
-    labels = np.array([f["fit_depth"].values for f in fits])
-    wavelength = np.r_[0.7, np.linspace(1.95, 3.9, 282)]
-    with pytest.raises(ValueError, match="fewer than 3 outside a fold.*fit.spectral_prior"):
-        cross_fitted_physics(fits, labels, wavelength, components=2, folds=5, seed=0)

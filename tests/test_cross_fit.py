@@ -1,0 +1,50 @@
+"""Cross-fitted physics predictions of train planets: none sees its own planet's label."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from spectramind.fit import cross_fit
+from spectramind.fit.cross_fit import cross_fitted_physics
+
+WAVELENGTH = np.r_[0.7, np.linspace(1.95, 3.9, 282)]
+
+
+def _fit(seed: int) -> xr.Dataset:
+    """What cross-fitting reads of a fit file: the data-only depths and their covariance."""
+    rng = np.random.default_rng(seed)
+    return xr.Dataset(
+        {
+            "fit_depth": ("channel", 0.01 + 1e-4 * rng.normal(size=283)),
+            "fit_variance": ("channel", np.full(283, 1e-8)),
+            "fit_covariance_factor": (("channel", "mode"), np.full((283, 2), 1e-5)),
+        }
+    )
+
+
+def test_cross_fitted_physics_never_sees_its_own_label(monkeypatch):
+    fits = [_fit(seed=k) for k in range(9)]
+    labels = np.array([f["fit_depth"].values + 1e-5 for f in fits])
+    seen: list[np.ndarray] = []
+    learn = cross_fit.learn_spectrum
+
+    def recording(rows: np.ndarray, *args: object) -> object:
+        seen.append(rows)
+        return learn(rows, *args)
+
+    monkeypatch.setattr(cross_fit, "learn_spectrum", recording)
+    mu, sigma = cross_fitted_physics(fits, labels, WAVELENGTH, components=2, folds=3, seed=1)
+    assert len(seen) == 3 and all(len(rows) == 6 for rows in seen)
+    for k, label in enumerate(labels):
+        trained_on = [any(np.array_equal(label, row) for row in rows) for rows in seen]
+        assert trained_on.count(False) == 1, k  # exactly one prior lacks it: its own fold's
+    assert np.isfinite(mu).all() and (sigma > 0).all()
+
+
+def test_cross_fitting_too_few_planets_says_what_to_do():
+    fits = [_fit(seed=k) for k in range(3)]
+    labels = np.array([f["fit_depth"].values for f in fits])
+    with pytest.raises(ValueError, match="fewer than 3 outside a fold.*fit.spectral_prior"):
+        cross_fitted_physics(fits, labels, WAVELENGTH, components=2, folds=5, seed=0)
