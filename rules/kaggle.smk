@@ -1,6 +1,6 @@
 # Kaggle's offline code competition: the bundle uploaded as a Kaggle dataset, holding the
 # code, the training run's config, what inference reads of what was learned from train, and
-# a wheelhouse for an offline install on the Kaggle image (see the README's "Kaggle"). Built
+# a wheelhouse for an offline install on the Kaggle image (see docs/kaggle.md). Built
 # only on request (snakemake kaggle_bundle); it downloads wheels (network) unless
 # kaggle.wheelhouse_from names an earlier bundle's wheelhouse.
 

@@ -13,8 +13,8 @@ params:
         co2_amplitudes_ppm: CO2 feature peak depths to inject, e.g. [0, 100, 300, 1000]
         ramp_amplitudes_ppm: white-light flux ramps over the visit, e.g. [0, 300, 1000]
         cadence: the simulation's cadence for these runs, or null for simulation's own
-input (each only when the fit option of the same name is on, as rules/fit.smk's
-fit_priors gives them):
+input (each only when the fit option of the same name is on, as fit_priors in
+rules/common.smk gives them to the fit rule of rules/planets.smk):
     limb_darkening_prior, white_light_error_scale, spectral_prior: the artifact JSONs
 output:
     json: the inject_recover record

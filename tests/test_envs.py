@@ -1,7 +1,7 @@
 """The per-rule conda envs (envs/*.yaml). Static: every rule that runs code names one; each
 lists exactly the third-party packages its rules' scripts import (followed through the
 library), pinned to pyproject.toml's versions, and never the project itself (jobs import it
-from the checkout: rules/common.smk puts the workflow's folder on PYTHONPATH). Built: conda
+from the checkout: rules/plan.smk puts the workflow's folder on PYTHONPATH). Built: conda
 channels are unreachable here, so each env's packages are pip-installed by their PyPI names
 into a fresh venv, where what its scripts import must import, the library from the checkout.
 """
@@ -22,16 +22,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_runs import REPO, SNAKEMAKE
+from workflow_runs import REPO, ParsedRule, parsed_rules
 
 import spectramind
 from spectramind.core.provenance import package_versions
 from spectramind.kaggle.wheelhouse import canonical, project_pins
+from spectramind.workflow import PLANET_STAGES
 
 ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
-WORKFLOW_FILES = [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]
-# Directives that run code in a job: all but run: obey conda: (run: runs in Snakemake itself).
-CODE_DIRECTIVES = ("script", "shell", "notebook", "wrapper", "run")
 # Packages a job needs without any import naming them: xarray reads and writes the .nc files
 # through its netCDF4 engine (spectramind.core.netcdf writes with engine="netcdf4"; the
 # files are NETCDF4/HDF5, which xarray's scipy engine cannot read).
@@ -107,87 +105,45 @@ def test_env_is_pinned_exactly_as_pyproject_and_installs_no_project(env_file):
 
 # ----------------------------------------------------------------------------- the rules
 
-
-@dataclass(frozen=True)
-class Rule:
-    name: str  # an anonymous rule's is its name: directive (an f-string for generated ones)
-    source: Path  # the Snakefile or rules file defining it
-    directives: dict[str, str]  # first line of each directive's value
-
-    def path(self, directive: str) -> Path | None:
-        """A directive's quoted path, resolved as Snakemake does: against its file's folder."""
-        value = self.directives.get(directive)
-        if value is None:
-            return None
-        assert re.fullmatch(r'"[^"]+"', value), f"rule {self.name}: {directive} {value}"
-        return (self.source.parent / value.strip('"')).resolve()
-
-    def names(self) -> re.Pattern:
-        """The names Snakemake gives the rule: a generated rule's f-string, any fields."""
-        literal = re.sub(r'^f?"|"$', "", self.name)
-        return re.compile(".+".join(map(re.escape, re.split(r"\{[^}]*\}", literal))))
+# Snakemake's own parse of the workflow (workflow_runs.parsed_rules): the rules written in the
+# Snakefile and rules/*.smk and those rules/planets.smk generates, each per-planet stage's
+# wildcard rule and its batch rules (the parse's config has planets_per_job: 2).
 
 
-@cache
-def workflow_rules() -> list[Rule]:
-    """Every rule and checkpoint written in the Snakefile and rules/*.smk, with its
-    directives; those a loop generates (rules/batch.smk) once each."""
-    rules = []
-    for source in WORKFLOW_FILES:
-        lines = source.read_text().splitlines()
-        rule, indent = None, 0
-        for number, line in enumerate(lines):
-            depth = len(line) - len(line.lstrip())
-            if found := re.match(r"\s*(?:rule|checkpoint)(?:\s+(\w+))?\s*:\s*$", line):
-                rule, indent = Rule(found[1] or "", source, {}), depth
-                rules.append(rule)
-            elif line.strip() and depth <= indent:
-                rule = None  # a rule ends at the next line indented no deeper than it
-            elif rule and (found := re.fullmatch(rf" {{{indent + 4}}}(\w+):\s*(.*)", line)):
-                value = found[2] or next(x.strip() for x in lines[number + 1 :] if x.strip())
-                rule.directives[found[1]] = value
-    for index, rule in enumerate(rules):
-        if not rule.name:
-            rules[index] = Rule(rule.directives["name"], rule.source, rule.directives)
-    return rules
+def test_the_rules_checked_include_each_stages_batch_rules():
+    """The checks below see the generated rules too: each per-planet stage's wildcard rule
+    and, for each split, batch rules named <stage>_<split>_batch_<first planet id>."""
+    names = [rule.name for rule in parsed_rules()]
+    assert len(names) == len(set(names)), names
+    for stage in PLANET_STAGES:
+        assert stage in names, f"no rule {stage}"
+        for split in ("train", "test"):
+            batches = [n for n in names if re.fullmatch(rf"{stage}_{split}_batch_\d+", n)]
+            assert batches, f"no batch rule of {stage} for {split}: {names}"
 
 
-def test_rules_read_here_are_the_rules_snakemake_lists(tmp_path):
-    """The parsing above misses no rule: each rule of Snakemake's parsed workflow is one read
-    here, and each read here with a plain name is listed (a generated rule is listed only
-    when the config makes it: rules/batch.smk)."""
-    listed = subprocess.run(
-        [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-         "--list-rules"],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout.split()  # fmt: skip
-    unread = [n for n in listed if not any(r.names().fullmatch(n) for r in workflow_rules())]
-    assert not unread, f"rules Snakemake lists that the parsing here missed: {unread}"
-    plain = [r.name for r in workflow_rules() if re.fullmatch(r"\w+", r.name)]
-    assert sorted(plain) == sorted(set(plain)) and set(plain) <= set(listed), plain
-
-
-def rules_running_code() -> list[Rule]:
-    return [r for r in workflow_rules() if set(r.directives) & set(CODE_DIRECTIVES)]
+def rules_running_code() -> list[ParsedRule]:
+    return [rule for rule in parsed_rules() if rule.code]
 
 
 def test_every_rule_running_code_has_an_env_and_no_env_is_unused():
     rules = rules_running_code()
     assert rules
     for rule in rules:
-        assert "run" not in rule.directives, f"rule {rule.name}: run: ignores conda:"
-        env = rule.path("conda")
+        # all but run: obey conda: (run: runs in Snakemake itself)
+        assert "run" not in rule.code, f"rule {rule.name}: run: ignores conda:"
+        env = rule.conda
         assert env, f"rule {rule.name} runs code without a conda: env"
         assert env.parent == REPO / "envs" and env.is_file(), f"rule {rule.name}: {env}"
     # Rules without code (all, inference) only gather inputs and run nothing.
-    exempt = [rule for rule in workflow_rules() if rule not in rules]
-    assert all(set(r.directives) <= {"input", "default_target"} for r in exempt), exempt
-    used = {rule.path("conda") for rule in rules}
+    exempt = [rule for rule in parsed_rules() if rule not in rules]
+    assert all(r.directives <= {"input", "default_target"} for r in exempt), exempt
+    used = {rule.conda for rule in rules}
     assert used == set(ENV_FILES), f"env files no rule uses: {set(ENV_FILES) - used}"
 
 
-def rules_of(env_file: Path) -> list[Rule]:
-    return [rule for rule in rules_running_code() if rule.path("conda") == env_file]
+def rules_of(env_file: Path) -> list[ParsedRule]:
+    return [rule for rule in rules_running_code() if rule.conda == env_file]
 
 
 # ---------------------------------------------------------------------- what scripts import
@@ -288,7 +244,7 @@ def needed_packages(env_file: Path) -> dict[str, set[str]]:
     """PyPI name -> rules needing it, over every rule running in the env."""
     needed: dict[str, set[str]] = {}
     for rule in rules_of(env_file):
-        for module in third_party_imports(rule.path("script")):
+        for module in third_party_imports(rule.script):
             dist = distribution_of(module)
             for package in {dist} | NEEDED_WITH.get(dist, set()):
                 needed.setdefault(package, set()).add(rule.name)
@@ -298,7 +254,7 @@ def needed_packages(env_file: Path) -> dict[str, set[str]]:
 @pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda p: p.name)
 def test_env_lists_exactly_what_its_rules_import(env_file):
     rules = rules_of(env_file)
-    assert all("script" in rule.directives for rule in rules), "import check needs script:"
+    assert all(rule.script for rule in rules), "import check needs script:"
     needed = needed_packages(env_file)
     listed = {package.pypi for package in env_packages(env_file)}
     missing = {package: sorted(needed[package]) for package in sorted(set(needed) - listed)}
@@ -415,7 +371,7 @@ def script_imports(env_file: Path) -> list[tuple[str, tuple[str, ...]]]:
     """What the env's rules' scripts import, statement by statement."""
     found = set()
     for rule in rules_of(env_file):
-        found.update(imports_of(rule.path("script")))
+        found.update(imports_of(rule.script))
     return sorted(found)
 
 
@@ -427,7 +383,7 @@ def test_env_built_from_the_index_runs_its_rules_imports(env_file, built_venvs, 
     venv = built_venvs(pip_requirements(env_file))
     listed = {package.pypi for package in env_packages(env_file)}
     needs_modules = {distribution_of(m) for r in rules_of(env_file)
-                     for m in third_party_imports(r.path("script"))}  # fmt: skip
+                     for m in third_party_imports(r.script)}  # fmt: skip
     imports = script_imports(env_file)
     args = {
         "repo": str(REPO),
