@@ -4,12 +4,17 @@ what depends on their outputs, and how the work runs (planets_per_job) re-plans 
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from workflow_runs import snakemake
+
+from spectramind.core.provenance import config_hash
+from spectramind.workflow import RULE_CONFIG_KEYS
+from spectramind.workflow.config_keys import param_name
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +89,16 @@ def test_a_fit_key_re_plans_the_fits_not_calibration(finished_run):
     jobs = planned(finished_run, overlay="fit: {limb_darkening_groups: 8}")
     assert jobs["fit"] == 6 and jobs["train"] == 1
     assert not set(jobs) & {"simulate_planet", "calibrate", "extract"}, jobs
+
+
+def test_each_manifest_records_the_keys_its_rule_reads_and_no_other(finished_run):
+    manifests = list((finished_run / "results/manifests").rglob("*.json"))
+    rules = set()
+    for path in manifests:
+        record = json.loads(path.read_text())
+        expected = {param_name(key) for key in RULE_CONFIG_KEYS.get(record["rule"], ())}
+        assert set(record["config"]) == expected, (path, sorted(record["config"]))
+        assert record["config_sha256"] == config_hash(record["config"]), path
+        rules.add(record["rule"])
+    # per-planet stages and global rules alike, the stage (not a batch rule) named
+    assert {"calibrate", "extract", "fit", "train", "predict", "diagnose"} <= rules, rules
