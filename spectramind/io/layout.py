@@ -69,7 +69,9 @@ def calibration_dir(
     return planet_dir(root, split, planet_id) / f"{instrument}_calibration_{visit}"
 
 
-def visit_files(root: str | Path, split: str, planet_id: int, instrument: str, visit: int) -> list[Path]:
+def visit_files(
+    root: str | Path, split: str, planet_id: int, instrument: str, visit: int
+) -> list[Path]:
     """Every raw file one visit of one instrument is calibrated from: its signal, then its
     calibration frames."""
     folder = calibration_dir(root, split, planet_id, instrument, visit)
