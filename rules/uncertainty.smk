@@ -14,7 +14,7 @@ rule physics_validation:
         "results/logs/physics_validation.log",
     localrule: True
     conda:
-        "../envs/model.yaml"
+        "../envs/fit.yaml"
     params:
         **reads("physics_validation"),
     script:
