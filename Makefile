@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CORES ?= 2
 PYTHON ?= python3
 
-.PHONY: install demo test test-all lint report clean rulegraph docs-config
+.PHONY: install demo test test-all lint report clean docs rulegraph docs-config docs-rules
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ rulegraph: install
 # tests/test_config_docs.py fails when it is stale.
 docs-config: install
 	$(BIN)/python -m spectramind.core.config_docs config/schema.yaml docs/configuration.md
+
+# Which config keys each rule reads, docs/rules.md, written from
+# spectramind/workflow/config_keys.py; tests/test_workflow_plan.py fails when it is stale.
+docs-rules: install
+	$(BIN)/python -m spectramind.workflow.config_keys > docs/rules.md
+
+# Every generated page: the configuration reference, the rules' config keys, the figure.
+docs: docs-config docs-rules rulegraph
 
 clean:
 	rm -rf results .snakemake
