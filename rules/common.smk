@@ -9,9 +9,12 @@ from spectramind.workflow import CALIBRATE, EXTRACT, VisitUnit
 
 def top_level(name):
     """A file at the top of the raw root (adc_info.csv, axis_info.parquet, ...)."""
-    if name not in layout.TOP_LEVEL_FILES:
-        raise WorkflowError(f"{name} is not a top-level file of the raw layout")
-    return f"{RAW}/{name}"
+    return str(layout.top_level_file(RAW, name))
+
+
+def simulated_top_level(name):
+    """A top-level file of the simulated raw root, which rule simulate_top_level writes."""
+    return str(layout.top_level_file(SIMULATED_RAW, name))
 
 
 def raw_planet_dir(split, planet_id):

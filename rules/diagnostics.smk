@@ -52,7 +52,7 @@ rule training_curves:
 
 rule frame_figures:
     input:
-        raw_planet=lambda wildcards: f"{RAW}/test/{example_planet()}",
+        raw_planet=lambda wildcards: raw_planet_dir("test", example_planet()),
         adc=top_level("adc_info.csv"),
         axis=top_level("axis_info.parquet"),
         calibrated=example_calibrated,

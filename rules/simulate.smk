@@ -3,13 +3,13 @@
 
 rule simulate_top_level:
     output:
-        adc=f"{SIMULATED_RAW}/adc_info.csv",
-        axis=f"{SIMULATED_RAW}/axis_info.parquet",
-        wavelengths=f"{SIMULATED_RAW}/wavelengths.csv",
-        train=f"{SIMULATED_RAW}/train.csv",
-        train_stars=f"{SIMULATED_RAW}/train_star_info.csv",
-        test_stars=f"{SIMULATED_RAW}/test_star_info.csv",
-        sample=f"{SIMULATED_RAW}/sample_submission.csv",
+        adc=simulated_top_level("adc_info.csv"),
+        axis=simulated_top_level("axis_info.parquet"),
+        wavelengths=simulated_top_level("wavelengths.csv"),
+        train=simulated_top_level("train.csv"),
+        train_stars=simulated_top_level("train_star_info.csv"),
+        test_stars=simulated_top_level("test_star_info.csv"),
+        sample=simulated_top_level("sample_submission.csv"),
         test_labels=f"{TRUTH}/test_labels.csv",
         params=f"{TRUTH}/params.csv",
         manifest="results/manifests/simulate_top_level.json",

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from spectramind.core.provenance import write_manifest
+from spectramind.io import layout
 from spectramind.workflow import (
     CALIBRATE,
     EXTRACT,
@@ -134,3 +135,15 @@ def test_the_rules_table_in_docs_is_current():
     assert (REPO / "docs/rules.md").read_text() == rules_table()
     for rule in RULE_CONFIG_KEYS:
         assert f"| `{rule}` |" in rules_table()
+
+
+def test_raw_paths_come_from_the_layout():
+    files = layout.visit_files("root", "train", 42, "FGS1", 1)
+    assert files[0] == Path("root/train/42/FGS1_signal_1.parquet")
+    assert [f.name for f in files[1:]] == [
+        f"{frame}.parquet" for frame in layout.CALIBRATION_FRAMES
+    ]
+    assert {f.parent for f in files[1:]} == {Path("root/train/42/FGS1_calibration_1")}
+    assert layout.top_level_file("root", "adc_info.csv") == Path("root/adc_info.csv")
+    with pytest.raises(ValueError, match="not a top-level file"):
+        layout.top_level_file("root", "train/42")

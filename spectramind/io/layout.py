@@ -39,6 +39,13 @@ TOP_LEVEL_FILES: tuple[str, ...] = (
 )
 
 
+def top_level_file(root: str | Path, name: str) -> Path:
+    """Path of one of the files at the top of the raw root (TOP_LEVEL_FILES)."""
+    if name not in TOP_LEVEL_FILES:
+        raise ValueError(f"{name!r} is not a top-level file of the raw layout: {TOP_LEVEL_FILES}")
+    return Path(root) / name
+
+
 def check_instrument(instrument: str) -> str:
     """Return ``instrument`` unchanged, or raise if it is not FGS1 or AIRS-CH0."""
     if instrument not in INSTRUMENTS:
