@@ -1,6 +1,6 @@
 # Two commands for a fresh machine:
 #   make demo   install into .venv, simulate a small data set and run the whole workflow
-#   make test   install into .venv and run the test suite
+#   make test   install into .venv and run the fast tests (make test-all: every test, as CI)
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
@@ -21,11 +21,21 @@ demo: install
 	$(BIN)/snakemake --report results/report.html
 	@echo "Done: results/ holds the outputs, results/report.html the report."
 
-test: install
-	$(BIN)/pytest -m "not slow"
+# The fast loop: every test without a marker of pyproject.toml's [tool.pytest.ini_options]
+# (slow, network, slurm, browser): offline, on the smallest data, in a worker per core
+# (pytest-xdist; a test file stays on one worker, so the session's workflow run is made
+# once); the slowest tests are listed at the end.
+FAST_TESTS := not slow and not network and not slurm and not browser
 
+test: install
+	$(BIN)/pytest -m "$(FAST_TESTS)" -n auto --dist loadfile --durations=15
+
+# Every test, as CI runs it (.ci/run), one at a time: its long workflow runs, the SLURM
+# cluster's jobs and the browser each take the cores. Skip reasons are listed: without
+# CI=true a machine lacking a SLURM cluster or a Chromium skips those tests; with CI=true
+# they fail instead.
 test-all: install
-	$(BIN)/pytest
+	$(BIN)/pytest -rfEs --durations=30
 
 lint: install
 	$(BIN)/ruff check .

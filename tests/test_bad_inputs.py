@@ -80,16 +80,22 @@ def _raises(
     return excinfo.value
 
 
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
 def _refused(root: Path, planet_id: int, instrument: str, path: Path, words: str) -> None:
     """Calibrating visit 0 (the workflow's calibrate job: it streams the signal with
-    ``iter_signal_chunks``) fails naming ``path``, and no netCDF is written."""
+    ``iter_signal_chunks``) fails naming ``path``, and nothing is written or changed beside
+    or under the root: no netCDF, no partial or scratch file."""
     out = root.parent / "calibrated" / f"{instrument}_0.nc"
+    before = _files(root.parent)
     _raises(
         lambda: write_netcdf(calibrate_visit(root, "train", planet_id, instrument, 0), out),
         path,
         words,
     )
-    assert not out.parent.exists()
+    assert _files(root.parent) == before
 
 
 def _signal_refused(root: Path, planet_id: int, instrument: str, words: str) -> None:
@@ -490,6 +496,7 @@ def _mid_run(workdir: Path) -> bool:
     return len(finished) >= 4 and running.is_dir() and any(running.iterdir())
 
 
+@pytest.mark.slow  # two workflow runs (90 s on a busy 2-core machine)
 def test_kill_9_then_rerun_matches_an_uninterrupted_run(tmp_path):
     """SIGKILL the whole workflow (Snakemake and its jobs) once a few jobs finished; after
     --unlock, a --rerun-incomplete run completes with the bytes of an uninterrupted run

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import xarray as xr
 from workflow_runs import snakemake
 
 
+@pytest.mark.slow  # a second workflow run (inference) beside the session's
 def test_batched_jobs_write_what_per_planet_jobs_write(simulated_run, tmp_path):
     """Inference with two planets per job: every light curve and fit equals the per-planet
     run's (values; the attributes name other raw paths), each planet keeps its own
@@ -25,10 +27,10 @@ def test_batched_jobs_write_what_per_planet_jobs_write(simulated_run, tmp_path):
     fits = sorted((simulated_run / "results/fit/test").glob("*.nc"))
     assert len(fits) == 2
     for stage in ("lightcurves", "fit"):
-        for per_planet in sorted((simulated_run / f"results/{stage}/test").glob("*.nc")):
+        for name in (fit.name for fit in fits):  # each test planet's file of the stage
             with (
-                xr.open_dataset(per_planet) as expected,
-                xr.open_dataset(work / f"results/{stage}/test/{per_planet.name}") as batched,
+                xr.open_dataset(simulated_run / f"results/{stage}/test/{name}") as expected,
+                xr.open_dataset(work / f"results/{stage}/test/{name}") as batched,
             ):
                 xr.testing.assert_equal(batched, expected)
         manifest = json.loads(

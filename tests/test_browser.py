@@ -21,6 +21,8 @@ from workflow_runs import SNAKEMAKE, snakemake
 
 from spectramind.diagnostics.dashboard import CATEGORIES, DashboardEntry, build_dashboard
 
+# The tests driving Chromium are marked browser: make test-all (CI), not make test.
+
 SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80" viewBox="0 0 120 80">'
     '<rect width="120" height="80" fill="#d9e2ec"/><circle cx="60" cy="40" r="30" '
@@ -62,6 +64,7 @@ def dashboard_files(folder: Path) -> list[DashboardEntry]:
     ]
 
 
+@pytest.mark.browser
 def test_dashboard_renders_offline_with_every_section_and_image(chromium, tmp_path):
     entries = dashboard_files(tmp_path)
     out = tmp_path / "results/diagnostics/dashboard.html"
@@ -119,6 +122,7 @@ rule table:
 """
 
 
+@pytest.mark.browser
 def test_report_results_opens_every_figure_and_sees_a_broken_one(chromium, tmp_path):
     (tmp_path / "Snakefile").write_text(FIGURES_WORKFLOW)
     (tmp_path / "c.rst").write_text("A caption.\n")
@@ -155,6 +159,7 @@ RUN_CATEGORIES = set(CATEGORIES) - {"Model"}
 RUN_FIGURES = 11  # the figures of such a run (all but the training curves): PNG items
 
 
+@pytest.mark.browser
 def test_dashboard_of_the_run_shows_every_category_and_figure(chromium, simulated_run):
     shot = simulated_run / "results/screenshots/dashboard.png"
     page = inspect_page(simulated_run / "results/dashboard.html", shot)
@@ -181,6 +186,7 @@ def reports(chromium, simulated_run) -> dict[str, Path]:
     return built
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("kind", ["report.html", "report.zip"])
 def test_snakemake_report_shows_every_category_and_image(kind, reports, simulated_run):
     shot = simulated_run / "results/screenshots" / kind.replace(".", "-")  # report-html...

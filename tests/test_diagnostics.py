@@ -133,11 +133,14 @@ def test_reliability_diagram_on_the_diagonal_when_calibrated_below_it_when_overc
     ax = figures.reliability_diagram(*calibrated).axes[0]
     for instrument, tolerance in (("AIRS-CH0", 0.01), ("FGS1", 0.04)):
         line = lines_by_label(ax)[instrument]
-        np.testing.assert_allclose(line.get_ydata(), line.get_xdata(), atol=tolerance)
+        levels = line.get_xdata()
+        assert (levels[0], levels[-1]) == pytest.approx((0.05, 0.99))  # nominal 0.05..0.99
+        np.testing.assert_allclose(line.get_ydata(), levels, atol=tolerance)
     truth, mu, sigma = calibrated
     ax = figures.reliability_diagram(truth, mu, sigma / 3).axes[0]
     for instrument in ("FGS1", "AIRS-CH0"):
         line = lines_by_label(ax)[instrument]
+        assert len(line.get_xdata()) == len(levels), instrument  # every level drawn
         assert np.all(line.get_ydata() < line.get_xdata() - 0.03)
 
 
@@ -147,6 +150,7 @@ def bar_heights(ax):
 
 def test_pit_histogram_is_flat_when_calibrated_and_u_shaped_when_overconfident(calibrated):
     fgs1, airs = figures.pit_histogram(*calibrated).axes
+    assert len(bar_heights(fgs1)) == len(bar_heights(airs)) == 20  # ~sqrt(n) bins, at most 20
     np.testing.assert_allclose(bar_heights(airs), 1.0, atol=0.05)
     np.testing.assert_allclose(bar_heights(fgs1), 1.0, atol=0.4)
     truth, mu, sigma = calibrated

@@ -376,8 +376,10 @@ def script_imports(env_file: Path) -> list[tuple[str, tuple[str, ...]]]:
 
 
 # All envs take 1 min 45 s to 3 min 20 s on a shared 2-core machine (2026-11), every venv
-# downloading its wheels from the index again (pip kept no cache between runs there): part
-# of the default suite all the same, as nothing else shows that an env is complete.
+# downloading its wheels from the index again (pip kept no cache between runs there): in
+# make test-all (CI), as nothing else shows that an env is complete; not in the offline make
+# test.
+@pytest.mark.network
 @pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda p: p.name)
 def test_env_built_from_the_index_runs_its_rules_imports(env_file, built_venvs, tmp_path):
     venv = built_venvs(pip_requirements(env_file))

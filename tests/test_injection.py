@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from spectramind.diagnostics.figures import injection_figure
 from spectramind.evaluation.injection import inject_recover, project_amplitude
@@ -124,4 +123,13 @@ def test_chain_recovers_a_large_co2_feature_and_absorbs_a_linear_ramp():
     for instrument in ("fgs1", "airs"):
         assert abs(ramp[f"{instrument}_bias_ppm"]) < 30.0
         assert abs(ramp[f"{instrument}_bias_sigma"]) < 0.1
-    assert isinstance(injection_figure(result), Figure)
+    # The figure draws these records: recovered vs injected CO2, depth bias vs ramp.
+    co2_axes, ramp_axes = injection_figure(result).axes
+    (submitted,) = [c for c in co2_axes.containers if c.get_label() == "depth (submitted)"]
+    recovered = [row["recovered_ppm"] for row in result["co2"]["depth"]]
+    np.testing.assert_allclose(submitted.lines[0].get_ydata().astype(float), recovered)
+    lines = {line.get_label(): line for line in ramp_axes.get_lines()}
+    for instrument, name in (("fgs1", "FGS1"), ("airs", "AIRS mean")):
+        drawn = lines[f"{name}, depth (submitted)"]
+        np.testing.assert_allclose(drawn.get_xdata(), [ramp["ramp_ppm"]])
+        np.testing.assert_allclose(drawn.get_ydata(), [ramp[f"{instrument}_bias_ppm"]])

@@ -250,6 +250,9 @@ def test_profile_reads_the_configured_kaggle_folders():
 
 # ------------------------------------------------------------------------- end to end
 
+# The bundle's wheelhouse and the stand-in image are downloaded from the package index:
+# the tests using them are marked network (make test-all, CI), not in the offline make test.
+
 
 def missing_namespaces(folder: Path) -> str | None:
     """Why this machine cannot cut a process's network and mount a folder read-only for it
@@ -343,6 +346,7 @@ def validated(submission: Path, competition: Path) -> str:
     return result.stdout
 
 
+@pytest.mark.network
 def test_bundle_holds_code_training_config_artifacts_and_wheelhouse(bundle):
     manifest = json.loads((bundle / "bundle.json").read_text())
     config = yaml.safe_load((bundle / "config/config.yaml").read_text())
@@ -364,6 +368,7 @@ def test_bundle_holds_code_training_config_artifacts_and_wheelhouse(bundle):
           f"{manifest['wheelhouse_bytes'] / 1e6:.1f} MB, {manifest['wheels']} wheels")  # fmt: skip
 
 
+@pytest.mark.network
 def test_offline_kaggle_inference_in_a_bare_image(image_build, kaggle_input, kaggle):
     """The inference notebook, as Kaggle runs it: install offline from the bundle into the
     image, the runtime guard (one planet probed), the workflow, submission.csv, validated;
@@ -409,6 +414,7 @@ def test_offline_kaggle_inference_in_a_bare_image(image_build, kaggle_input, kag
     print(f"offline notebook run {seconds:.0f} s")
 
 
+@pytest.mark.network
 def test_guard_stops_early_with_a_valid_fallback(bundle, kaggle_input, tmp_path):
     """A budget the probe overruns: the watchdog stops it, the guard decides, and a valid
     fallback submission (every planet naive: none was fitted) is published."""
@@ -431,6 +437,7 @@ def test_guard_stops_early_with_a_valid_fallback(bundle, kaggle_input, tmp_path)
     assert "valid, 2 planets" in validated(working / "submission.csv", competition)
 
 
+@pytest.mark.network
 def test_training_notebook_commands_plan_a_new_bundle_offline(bundle, simulated_run, tmp_path):
     """The training notebook's steps on a root with train planets (dry runs): the
     artifacts from the train split, then a bundle reusing the attached one's wheelhouse."""
@@ -447,6 +454,7 @@ def test_training_notebook_commands_plan_a_new_bundle_offline(bundle, simulated_
     assert overrides["kaggle"]["wheelhouse_from"] == str(bundle / WHEELHOUSE)
 
 
+@pytest.mark.network
 def test_wheelhouse_is_reused_only_for_the_python_it_was_built_for(bundle, tmp_path):
     pyproject, preinstalled = bundle / "pyproject.toml", config_options().preinstalled
     here = Target.kaggle_image(local_python(), "2.35")

@@ -16,6 +16,9 @@ from spectramind.io.layout import INSTRUMENTS
 from spectramind.simulate import SimulationConfig, simulate_dataset
 from spectramind.simulate.validation import measure_root, real_statistics
 
+# Simulating these eight planets took 82 s on a busy 2-core machine (load 4): slow.
+pytestmark = pytest.mark.slow
+
 CONFIG = SimulationConfig(seed=2025, n_train=8, n_test=0, cadence=10, second_visit_fraction=0)
 TOLERANCE = 0.25
 

@@ -34,8 +34,12 @@ def test_an_expression_without_comparison_penalises_its_mean_square():
     assert smooth.penalty(line, WAVELENGTH).item() == pytest.approx(0.0, abs=1e-10)
     second = torch.diff(wiggle[0, 1:], n=2)
     assert smooth.penalty(wiggle, WAVELENGTH).item() == pytest.approx((second**2).mean().item())
+    # every operator and function at once, against the same arithmetic by hand (log(exp(y))
+    # is y); the first bin is negative, where relu matters
     scaled = _rule("(x - 1) * wavelength ** 2 / 2 + -abs(log(exp(sqrt(relu(x)))))")
-    assert torch.isfinite(scaled.penalty(line, WAVELENGTH))
+    shifted = line - 3.0
+    by_hand = (shifted - 1) * WAVELENGTH**2 / 2 - torch.sqrt(torch.relu(shifted))
+    assert scaled.penalty(shifted, WAVELENGTH).item() == pytest.approx((by_hand**2).mean().item())
 
 
 def test_penalties_have_gradients():

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from workflow_runs import REPO, VALIDATE, snakemake
 
+pytestmark = pytest.mark.slurm  # make test-all (CI), not make test
+
 # Two test planets, so that one group job holds both. With the fit's priors off the
 # submission needs none of the train planets' light curves (two train planets are still
 # simulated into train.csv, for the naive reference), and sigma calibration method none

@@ -1,9 +1,15 @@
-"""Real Snakemake runs of the workflow on small simulated data (the CI end-to-end job)."""
+"""Real Snakemake runs of the workflow on small simulated data (the CI end-to-end job).
+
+The session's run (conftest.simulated_run) is make test's one real run: the tests reading it
+or planning dry runs on it are in that fast loop; those making runs of their own are marked
+slow (make test-all, as CI runs it)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +20,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import xarray as xr
-from workflow_runs import REPO, snakemake
+from workflow_runs import parsed_rules, snakemake
+
+from spectramind.diagnostics.dashboard import CATEGORIES
+from spectramind.workflow import PLANET_STAGES
 
 # The physics fit on SMALL_CONFIG (seed 42) before sigma calibration, measured 2026-11-28
 # with fit v2, with margins: a broken stage moves these well outside them (every sigma
@@ -46,11 +55,14 @@ def test_run_simulates_calibrates_extracts_and_inventories(simulated_run):
     lightcurves = sorted((simulated_run / "results/lightcurves").glob("*/*.nc"))
     assert len(lightcurves) == 6
     calibrated = list((simulated_run / "results/calibrated").rglob("*.nc"))
-    assert len(calibrated) >= 2 * 6  # two instruments per visit
     inventory = pd.read_csv(simulated_run / "results/inventory/inventory.csv")
     assert set(inventory["split"]) == {"train", "test"}
     assert set(inventory["instrument"]) == {"FGS1", "AIRS-CH0"}
-    assert inventory.groupby("planet_id")["visit"].nunique().max() >= 1
+    # second_visit_fraction 0.5 drew planets with one and with two visits; each visit is a
+    # row per instrument and a calibrated file per instrument
+    visits = inventory.groupby("planet_id")["visit"].nunique()
+    assert len(visits) == 6 and set(visits) == {1, 2}, visits
+    assert len(inventory) == 2 * visits.sum() == len(calibrated)
     assert (inventory.loc[inventory.instrument == "FGS1", "frames"] == 2 * 67500 // 50).all()
     noise = pd.read_csv(simulated_run / "results/truth/noise_floor.csv")
     assert len(noise) == 6
@@ -105,13 +117,35 @@ def test_rerun_has_nothing_to_do(simulated_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def report_data(html: str, name: str) -> dict:
+    """A data object Snakemake's report.html embeds: ``var <name> = {...}`` in the script
+    element of that id (results: path -> entry with the file as a data URI; categories:
+    category -> subcategory -> paths)."""
+    start = re.search(rf'<script id="{name}">\s*var {name} = ', html)
+    assert start, f"no {name} in the report"
+    return json.JSONDecoder().raw_decode(html, start.end())[0]
+
+
 def test_report_builds(simulated_run):
+    """The report embeds every figure of the run (the PNG files' own bytes), its submission
+    and score, and files them under every category but the model's (predictor physics)."""
     report = simulated_run / "report.html"
     result = snakemake(
         simulated_run, "--configfile", str(simulated_run / "small.yaml"), "--report", str(report)
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert report.stat().st_size > 10_000
+    html = report.read_text()
+    results, categories = report_data(html, "results"), report_data(html, "categories")
+    figures = sorted((simulated_run / "results/diagnostics/figures").glob("*.png"))
+    assert len(figures) == 11  # all but the model's training curves
+    expected = {str(p.relative_to(simulated_run)) for p in figures}
+    expected |= {"results/submission/submission.csv", "results/diagnostics/score.json"}
+    assert expected <= set(results), sorted(expected - set(results))
+    for path, entry in results.items():
+        embedded = base64.b64decode(entry["data_uri"].split(";base64,", 1)[1])
+        assert embedded == (simulated_run / path).read_bytes(), path
+    assert set(categories) == set(CATEGORIES) - {"Model"}
+    assert {p for sub in categories.values() for ps in sub.values() for p in ps} == set(results)
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +159,7 @@ def real_root_run(simulated_run, tmp_path_factory) -> Path:
     return workdir
 
 
+@pytest.mark.slow
 def test_a_given_raw_root_is_used_instead_of_simulating(simulated_run, real_root_run):
     assert not (real_root_run / "results/raw").exists()
     assert len(list((real_root_run / "results/lightcurves").glob("*/*.nc"))) == 6
@@ -163,6 +198,7 @@ def _edited(path: Path) -> Iterator[None]:
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
+@pytest.mark.slow
 def test_diagnostics_of_a_real_root_use_the_validation_planets(real_root_run, simulated_run):
     """Without simulated truth, diagnose reads the predictor's validation planets (their
     truth is the train labels), calibrated in sample, and says so."""
@@ -177,6 +213,7 @@ def test_diagnostics_of_a_real_root_use_the_validation_planets(real_root_run, si
     assert (real_root_run / "results/diagnostics/figures/reliability.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_every_opened_file_is_a_declared_input(simulated_run, real_root_run):
     """Editing a file a job opens reruns that job and what depends on it, nothing upstream.
     Each case: the file, the jobs that must be planned, the rules that must not be.
@@ -217,6 +254,7 @@ def test_every_opened_file_is_a_declared_input(simulated_run, real_root_run):
             assert planned["calibrate"] <= n_planet_visits and planned["fit"] == 1, planned
 
 
+@pytest.mark.slow
 def test_changed_options_rerun_only_their_rules(real_root_run, simulated_run, tmp_path):
     raw = simulated_run / "results/raw"
     override = tmp_path / "override.yaml"
@@ -249,6 +287,7 @@ def _tree_digest(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
 
 
+@pytest.mark.slow
 def test_inference_runs_on_a_test_only_read_only_root(simulated_run, tmp_path):
     root = _test_only_root(simulated_run, tmp_path / "kaggle_input")
     before = _tree_digest(root)
@@ -287,6 +326,7 @@ def test_inference_without_artifacts_says_where_they_come_from(simulated_run, tm
         assert f"{artifacts}/naive_reference.json not found: {problem}" in output, output[-2000:]
 
 
+@pytest.mark.slow
 def test_a_planet_failing_the_raw_check_is_excluded_and_reported(simulated_run, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(simulated_run / "results/raw", raw)
@@ -312,6 +352,7 @@ def test_a_planet_failing_the_raw_check_is_excluded_and_reported(simulated_run, 
     assert "naive prediction" in log and planet.name in log
 
 
+@pytest.mark.slow
 def test_a_broken_raw_root_fails_naming_the_file(simulated_run, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(simulated_run / "results/raw", raw)
@@ -336,17 +377,19 @@ def test_bad_config_is_refused_before_anything_runs(tmp_path):
 
 
 def test_per_planet_rules_have_a_benchmark_and_memory_that_grows_on_retry():
-    """The catalog's hygiene for jobs that run once per planet: a timing record, and a
-    memory request that grows with ``attempt`` so a retried job does not die the same way."""
-    for smk in (REPO / "rules").glob("*.smk"):
-        for block in smk.read_text().split("\n\n\n"):
-            outputs = block.split("output:", 1)[-1].split("log:", 1)[0]
-            if "rule " not in block or "{planet_id}" not in outputs:
-                continue
-            name = block.split("rule ", 1)[1].split(":", 1)[0]
-            assert "    benchmark:" in block, f"{smk.name}: {name} has no benchmark"
-            memory = block.split("mem_mb=", 1)[1].split(",", 1)[0]
-            assert memory.startswith("per_attempt(") or memory == "check_raw_mem_mb", name
+    """The catalog's hygiene for jobs that run per planet (rules with a planet_id wildcard,
+    and the per-planet stages' batch rules), read from Snakemake's own parse: a timing
+    record, and a memory request that grows with ``attempt`` so a retried job does not die
+    the same way."""
+    batch = re.compile(rf"({'|'.join(PLANET_STAGES)})_(train|test)_batch_\d+")
+    rules = [r for r in parsed_rules() if "planet_id" in r.wildcards or batch.fullmatch(r.name)]
+    names = {rule.name for rule in rules}
+    per_planet = {"simulate_planet", "check_raw", "limb_darkening_samples", *PLANET_STAGES}
+    assert per_planet <= names and any(map(batch.fullmatch, names)), sorted(names)
+    for rule in rules:
+        assert "benchmark" in rule.directives, f"{rule.name} has no benchmark"
+        first, retry = rule.mem_mb
+        assert first and retry > first, f"{rule.name}: mem_mb {first} then {retry} on retry"
 
 
 V50_CONFIG = """\
@@ -363,6 +406,7 @@ training:
 """
 
 
+@pytest.mark.slow
 def test_v50_predictor_trains_predicts_and_is_scored_beside_the_fit(simulated_run, tmp_path):
     """predictor: v50 trains the model (a 2-fold ensemble) on the train planets, predicts
     the test planets in one job, and the submission and score.json are the model's, with the

@@ -45,6 +45,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 _PARSE = """
 import json, sys
 from pathlib import Path
+from types import SimpleNamespace
 from snakemake.api import SnakemakeApi
 from snakemake.settings.types import ConfigSettings, OutputSettings, Quietness, ResourceSettings
 
@@ -60,6 +61,12 @@ with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
             if not path:
                 return None
             return str(Path(rule.basedir.join(path).get_path_or_uri(secret_free=True)).resolve())
+        def mem_mb(attempt):
+            # as Snakemake evaluates it for a job (wildcards made up: no file is read)
+            wildcards = SimpleNamespace(**dict.fromkeys(rule.wildcard_names, "1"))
+            resource = rule.resources.get("mem_mb")
+            return resource and resource.evaluate(wildcards, attempt=attempt, input=[],
+                                                  threads=1).value
         code = [name for attribute, name in CODE.items() if getattr(rule, attribute)]
         if not rule.norun and not code:
             code = ["run"]  # a run: block, the only code that is no directive of its own
@@ -74,6 +81,7 @@ with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
             "script": source(rule.script),
             "log": [str(path) for path in rule.log],
             "wildcards": sorted(rule.wildcard_names),
+            "mem_mb": [mem_mb(1), mem_mb(2)],
         })
 print(json.dumps(rules))
 """
@@ -92,6 +100,7 @@ class ParsedRule:
     script: Path | None
     log: tuple[str, ...]
     wildcards: frozenset[str]  # of its outputs (a batch rule has none)
+    mem_mb: tuple[int | None, int | None]  # a job's memory request at attempts 1 and 2
 
 
 @cache
@@ -114,6 +123,7 @@ def parsed_rules() -> tuple[ParsedRule, ...]:
             script=rule["script"] and Path(rule["script"]),
             log=tuple(rule["log"]),
             wildcards=frozenset(rule["wildcards"]),
+            mem_mb=tuple(rule["mem_mb"]),
         )
         for rule in json.loads(result.stdout.strip().splitlines()[-1])
     )
