@@ -30,12 +30,12 @@ FAST_TESTS := not slow and not network and not slurm and not browser
 test: install
 	$(BIN)/pytest -m "$(FAST_TESTS)" -n auto --dist loadfile --durations=15
 
-# Every test, as CI runs it (.ci/run), one at a time: its long workflow runs, the SLURM
-# cluster's jobs and the browser each take the cores. Skip reasons are listed: without
-# CI=true a machine lacking a SLURM cluster or a Chromium skips those tests; with CI=true
-# they fail instead.
+# Every test, as CI runs it (.ci/run), also a worker per core (files kept whole): most tests
+# and the jobs of a small workflow run keep only one core busy. Skip reasons are listed:
+# without CI=true a machine lacking a SLURM cluster or a Chromium skips those tests; with
+# CI=true they fail instead.
 test-all: install
-	$(BIN)/pytest -rfEs --durations=30
+	$(BIN)/pytest -n auto --dist loadfile -rfEs --durations=30
 
 lint: install
 	$(BIN)/ruff check .

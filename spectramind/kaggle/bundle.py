@@ -45,9 +45,11 @@ def folder_bytes(folder: Path) -> int:
 
 
 def copy_sources(source_root: Path, files: Sequence[str | Path], dest: Path) -> None:
-    """Copy the workflow's files, keeping their paths relative to ``source_root``."""
+    """Copy the workflow's files, keeping their paths relative to ``source_root`` (both
+    resolved: a job sees the workflow folder as rules/.. )."""
+    root = Path(source_root).resolve()
     for file in map(Path, files):
-        target = dest / file.relative_to(source_root)
+        target = dest / file.resolve().relative_to(root)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(file, target)
 
