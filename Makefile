@@ -48,9 +48,9 @@ lint: install
 # drawn by graphviz's dot (apt-get install graphviz) as docs/rulegraph.svg, and shown in
 # the report's front text report/workflow.rst. tests/test_docs.py fails when they are stale.
 rulegraph: install
-	$(BIN)/python tests/test_docs.py write-dot
+	$(BIN)/python -m spectramind.workflow.rulegraph write-dot
 	dot -Tsvg docs/rulegraph.dot -o docs/rulegraph.svg
-	$(BIN)/python tests/test_docs.py embed-svg
+	$(BIN)/python -m spectramind.workflow.rulegraph embed-svg
 
 # The configuration reference docs/configuration.md, written from config/schema.yaml;
 # tests/test_config_docs.py fails when it is stale.
