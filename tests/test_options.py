@@ -32,6 +32,7 @@ from spectramind.models.loss import LossWeights
 from spectramind.models.training import TrainingOptions
 from spectramind.models.v50 import ModelOptions
 from spectramind.simulate import SimulationConfig
+from spectramind.simulate.config import EDGE_KINDS
 from spectramind.simulate.constants import FULL_PAIRS
 from spectramind.uncertainty import METHODS, SigmaCalibrationOptions, sigma_calibration
 
@@ -106,8 +107,9 @@ def test_schema_states_the_simulator_defaults_and_limits():
     assert schema_block("seed")["default"] == defaults.pop("seed")
     assert {key: prop["default"] for key, prop in properties.items()} == defaults
     assert properties["cadence"]["maximum"] == FULL_PAIRS["AIRS-CH0"] // 8
-    fraction = properties["second_visit_fraction"]
-    assert (fraction["minimum"], fraction["maximum"]) == (0, 1)
+    for key in ("second_visit_fraction", *(f"edge_{kind}" for kind in EDGE_KINDS)):
+        fraction = properties[key]
+        assert (fraction["minimum"], fraction["maximum"]) == (0, 1), key
 
 
 def test_schema_states_the_loss_weights():

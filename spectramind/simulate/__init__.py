@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from spectramind.simulate.catalogue import (
+    edge_record,
     write_noise_floor_table,
     write_planet_truth,
     write_top_level,
@@ -55,9 +56,10 @@ def simulate_planet(
     """
     planet = draw_planet(config, planet_id, split)
     log.info(
-        "planet %s (%s): Ts %.0f K, depth %.5f, b %.2f, %d visit(s), cadence %d",
+        "planet %s (%s, %s): Ts %.0f K, depth %.5f, b %.2f, %d visit(s), cadence %d",
         planet_id,
         split,
+        planet.edge,
         planet.Ts,
         planet.base_depth,
         planet.impact_parameter,
@@ -74,7 +76,8 @@ def simulate_planet(
         float(np.median(marginalised[1:])) * 1e6,
     )
     mismatch = mismatch_truth(config, planet, target_wavelengths())
-    write_planet_truth(truth_path, planet, floor, marginalised, mismatch, injection)
+    edge = edge_record(config, planet)
+    write_planet_truth(truth_path, planet, floor, marginalised, mismatch, injection, edge)
 
 
 def simulate_dataset(config: SimulationConfig, root: str | Path, truth_dir: str | Path) -> None:

@@ -92,8 +92,16 @@ def write_top_level(config: SimulationConfig, root: str | Path, truth_dir: str |
     write_csv_atomic(root / "test_star_info.csv", star_info_table(test, float_ids=True))
     write_csv_atomic(root / "sample_submission.csv", sample_submission_table(test, mean_depth))
     write_csv_atomic(truth_dir / "test_labels.csv", labels_table(test))
-    params = [p.flat_record() | flat_mismatch_record(config, p) for p in planets]
+    params = [
+        p.flat_record() | edge_record(config, p) | flat_mismatch_record(config, p) for p in planets
+    ]
     write_csv_atomic(truth_dir / "params.csv", pd.DataFrame(params))
+
+
+def edge_record(config: SimulationConfig, planet: PlanetTruth) -> dict[str, str]:
+    """The planet's edge kind ("normal", "no_transit", ...) while an edge_* share is above 0;
+    nothing otherwise, so the default truth stays as it was."""
+    return {"edge": planet.edge} if config.edges_on else {}
 
 
 def write_planet_truth(
@@ -103,10 +111,12 @@ def write_planet_truth(
     marginalised_floor: np.ndarray,
     mismatch: dict[str, object] | None = None,
     injection: Injection | None = None,
+    edge: dict[str, str] | None = None,
 ) -> None:
     """Per-planet truth record (JSON): split, labels, both Cramer-Rao noise floors and, when
     a mismatch switch is on, what its effects drew (mismatch.mismatch_truth); with an active
-    ``injection``, the labels include its depth and the record names it.
+    ``injection``, the labels include its depth and the record names it; ``edge``: the
+    planet's edge kind while the edge switches are on (edge_record).
 
     With mismatch on, the floors stay those of the fit's own model family (quadratic limb
     darkening, polynomial drift): a reference, no longer a bound."""
@@ -119,6 +129,7 @@ def write_planet_truth(
     }
     if mismatch:
         record["mismatch"] = mismatch
+    record.update(edge or {})
     if injection is not None and injection.active:
         record["injection"] = asdict(injection)
     write_json_atomic(path, record)

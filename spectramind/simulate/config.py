@@ -21,6 +21,10 @@ STREAM_GP_DRIFT = 6
 STREAM_GRANULATION = 7
 STREAM_POINTING_WANDER = 8
 STREAM_SKY = 9
+# Stream of the edge-case planets (edge.py): the kind of each planet and its geometry.
+STREAM_EDGE = 10
+# Edge-case kinds a share of the planets is drawn as, each with its field edge_<kind>.
+EDGE_KINDS = ("no_transit", "partial_transit", "grazing")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class SimulationConfig:
     (1 = full size, 10 = one FGS1 pair per 4 s). second_visit_fraction: share of planets
     observed twice. mismatch_*: systematics from other families than the physics fit's
     (mismatch.py), each switch alone; all off reproduces the default simulator bit for bit.
+    edge_*: shares of the planets drawn as edge cases (edge.py): no transit in the visits,
+    only ingress or egress, a grazing orbit; their sum at most 1, all 0 the default simulator.
     The defaults are config/schema.yaml's (its simulation block and top-level seed).
     """
 
@@ -44,6 +50,9 @@ class SimulationConfig:
     mismatch_granulation: bool = False
     mismatch_pointing_wander: bool = False
     mismatch_sky: bool = False
+    edge_no_transit: float = 0.0
+    edge_partial_transit: float = 0.0
+    edge_grazing: float = 0.0
 
     def __post_init__(self) -> None:
         if self.n_train < 0 or self.n_test < 0 or self.n_train + self.n_test == 0:
@@ -55,6 +64,26 @@ class SimulationConfig:
             )
         if not 0.0 <= self.second_visit_fraction <= 1.0:
             raise ValueError("second_visit_fraction must lie in [0, 1]")
+        self._check_edge_fractions()
+
+    def _check_edge_fractions(self) -> None:
+        """Each edge_* share in [0, 1], and together at most all planets."""
+        for kind, share in self.edge_fractions().items():
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"edge_{kind} must lie in [0, 1], got {share}")
+        total = sum(self.edge_fractions().values())
+        if total > 1.0 + 1e-9:
+            keys = " + ".join(f"edge_{kind}" for kind in EDGE_KINDS)
+            raise ValueError(f"{keys} must be at most 1 (shares of the planets), got {total:g}")
+
+    def edge_fractions(self) -> dict[str, float]:
+        """Share of the planets drawn as each edge-case kind (EDGE_KINDS)."""
+        return {kind: getattr(self, f"edge_{kind}") for kind in EDGE_KINDS}
+
+    @property
+    def edges_on(self) -> bool:
+        """Whether any planet can be an edge case (then the truth names each planet's kind)."""
+        return any(share > 0.0 for share in self.edge_fractions().values())
 
     def n_pairs(self, instrument: str) -> int:
         """CDS pairs per visit for ``instrument`` at this cadence."""

@@ -232,7 +232,11 @@ class NoiseFloors(NamedTuple):
 
 def noise_floors(config: SimulationConfig, planet: PlanetTruth) -> NoiseFloors:
     """Both noise floors of a planet from all its visits, without generating frames: each
-    visit's scene and pixel-summed weights are computed once and serve both."""
+    visit's scene and pixel-summed weights are computed once and serve both. A planet
+    without a transit in any visit (edge kind no_transit) carries no depth information:
+    both floors are infinite."""
+    if planet.edge == "no_transit":
+        return NoiseFloors(np.full(N_TARGETS, np.inf), np.full(N_TARGETS, np.inf))
     n_visits = len(planet.visits)
     information = {instrument: 0.0 for instrument in INSTRUMENTS}
     fisher = ld_prior(N_TARGETS, n_visits)

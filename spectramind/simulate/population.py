@@ -6,11 +6,13 @@ job agree without sharing files.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from spectramind.simulate import edge
 from spectramind.simulate.config import (
+    STREAM_EDGE,
     STREAM_PARAMETERS,
     STREAM_PLANET_IDS,
     STREAM_SYSTEMATICS,
@@ -46,6 +48,7 @@ class PlanetTruth:
     Catalogue values (what star_info.csv shows) are ``Rs, Ms, Ts, Mp, P, sma_catalogue,
     i_catalogue``; the transit is simulated with the true ``sma`` and ``inclination``.
     Units: Rs, Ms solar; Ts K; Mp Jupiter masses; P days; sma stellar radii; angles degrees.
+    ``edge``: "normal" or the edge-case kind the planet was drawn as (edge.py).
     """
 
     planet_id: int
@@ -64,6 +67,7 @@ class PlanetTruth:
     cloud_opacity: float
     abundances: tuple[float, ...]
     visits: tuple[VisitTruth, ...]
+    edge: str = edge.NORMAL
 
     @property
     def impact_parameter(self) -> float:
@@ -83,8 +87,10 @@ class PlanetTruth:
         }
 
     def flat_record(self) -> dict[str, float | int | str]:
-        """One flat row for params.csv: all scalars, molecules and visits spelled out."""
-        record = {k: v for k, v in asdict(self).items() if k not in ("abundances", "visits")}
+        """One flat row for params.csv: all scalars, molecules and visits spelled out; the
+        edge kind is added only while the edge switches are on (catalogue.edge_record)."""
+        skipped = ("abundances", "visits", "edge")
+        record = {k: v for k, v in asdict(self).items() if k not in skipped}
         record["impact_parameter"] = self.impact_parameter
         record["n_visits"] = len(self.visits)
         abundances = zip(MOLECULES, self.abundances, strict=True)
@@ -158,8 +164,10 @@ def draw_planet(config: SimulationConfig, planet_id: int, split: str) -> PlanetT
     n_visits = 2 if rng.random() < config.second_visit_fraction else 1
     # Catalogue geometry is off by the small errors real star_info values carry.
     sma_catalogue = star["sma"] * (1.0 + rng.normal(0.0, 0.02))
-    i_catalogue = min(90.0, star["i"] + rng.normal(0.0, 0.2))
+    inclination_error = rng.normal(0.0, 0.2)
     visit_rng = config.rng(STREAM_SYSTEMATICS, planet_id)
+    visits = tuple(_draw_visit(visit_rng) for _ in range(n_visits))
+    kind, inclination, visits = _edge_case(config, planet_id, star, base_depth, visits)
     return PlanetTruth(
         planet_id=int(planet_id),
         split=split,
@@ -169,15 +177,46 @@ def draw_planet(config: SimulationConfig, planet_id: int, split: str) -> PlanetT
         Mp=mp,
         P=star["P"],
         sma=star["sma"],
-        inclination=star["i"],
+        inclination=inclination,
         sma_catalogue=float(np.clip(sma_catalogue, *STAR_RANGES["sma"])),
-        i_catalogue=float(np.clip(i_catalogue, *STAR_RANGES["i"])),
+        i_catalogue=_catalogue_inclination(inclination, inclination_error),
         base_depth=base_depth,
         brightness=brightness,
         cloud_opacity=cloud_opacity,
         abundances=abundances,
-        visits=tuple(_draw_visit(visit_rng) for _ in range(n_visits)),
+        visits=visits,
+        edge=kind,
     )
+
+
+def _edge_case(
+    config: SimulationConfig,
+    planet_id: int,
+    star: dict[str, float],
+    base_depth: float,
+    visits: tuple[VisitTruth, ...],
+) -> tuple[str, float, tuple[VisitTruth, ...]]:
+    """The planet's kind (edge.py), from its own stream, with the true inclination and the
+    visits that kind gives: a grazing b, or mid-times outside the visit."""
+    rng = config.rng(STREAM_EDGE, planet_id)
+    kind = edge.draw_kind(rng, config.edge_fractions())
+    k = float(np.sqrt(base_depth))
+    if kind == "grazing":
+        b = edge.grazing_impact_parameter(rng, k)
+        return kind, float(np.degrees(np.arccos(b / star["sma"]))), visits
+    if kind in edge.OUTSIDE_VISIT:
+        b = star["sma"] * np.cos(np.radians(star["i"]))
+        duration = edge.transit_duration_h(star["P"] * 24.0, star["sma"], b, k)
+        visits = tuple(replace(v, t0_h=edge.mid_time_h(rng, kind, duration)) for v in visits)
+    return kind, star["i"], visits
+
+
+def _catalogue_inclination(inclination: float, error: float) -> float:
+    """star_info's inclination: the true one plus ``error``, at most 90 deg, inside the real
+    catalogue's range unless the true one lies below it (a grazing orbit)."""
+    value = min(90.0, inclination + error)
+    low, high = STAR_RANGES["i"]
+    return float(np.clip(value, low, high)) if inclination >= low else float(value)
 
 
 def draw_population(config: SimulationConfig) -> list[PlanetTruth]:
