@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.simulate import (
     PlanetTruth,
     SimulationConfig,
@@ -25,7 +26,7 @@ from spectramind.simulate import (
 )
 from spectramind.simulate.catalogue import write_top_level
 from spectramind.simulate.config import EDGE_KINDS
-from spectramind.simulate.edge import PARTIAL_INSIDE_FRACTION, VISIT_LENGTH_H, transit_duration_h
+from spectramind.simulate.edge import PARTIAL_INSIDE_FRACTION, VISIT_LENGTH_H
 from spectramind.simulate.planet import true_depths
 from spectramind.simulate.spectrum import depth_spectrum
 from spectramind.simulate.transit import light_curves
@@ -57,8 +58,7 @@ def _curves(planet: PlanetTruth, visit: int) -> np.ndarray:
 
 
 def _duration_h(planet: PlanetTruth) -> float:
-    k = float(np.sqrt(planet.base_depth))
-    return transit_duration_h(planet.P * 24.0, planet.sma, planet.impact_parameter, k)
+    return transit_duration_h(planet.P, planet.sma, planet.inclination, planet.base_depth)
 
 
 def test_zero_shares_are_the_unchanged_simulator():

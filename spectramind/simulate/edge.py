@@ -47,13 +47,6 @@ def draw_kind(rng: np.random.Generator, fractions: dict[str, float]) -> str:
     return NORMAL
 
 
-def transit_duration_h(period_h: float, sma: float, b: float, k: float) -> float:
-    """Total duration T14 (h) of a circular orbit's transit, first to fourth contact."""
-    sin_i = np.sqrt(1.0 - (b / sma) ** 2)
-    chord = np.sqrt(max((1.0 + k) ** 2 - b**2, 0.0)) / (sma * sin_i)
-    return float(period_h / np.pi * np.arcsin(min(chord, 1.0)))
-
-
 def grazing_impact_parameter(rng: np.random.Generator, k: float) -> float:
     """b of a grazing orbit for radius ratio ``k``: 1 + k * U(GRAZING_LIMB_OFFSET)."""
     return 1.0 + k * rng.uniform(*GRAZING_LIMB_OFFSET)

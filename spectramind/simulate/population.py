@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.simulate import edge
 from spectramind.simulate.config import (
     STREAM_EDGE,
@@ -200,13 +201,11 @@ def _edge_case(
     visits that kind gives: a grazing b, or mid-times outside the visit."""
     rng = config.rng(STREAM_EDGE, planet_id)
     kind = edge.draw_kind(rng, config.edge_fractions())
-    k = float(np.sqrt(base_depth))
     if kind == "grazing":
-        b = edge.grazing_impact_parameter(rng, k)
+        b = edge.grazing_impact_parameter(rng, float(np.sqrt(base_depth)))
         return kind, float(np.degrees(np.arccos(b / star["sma"]))), visits
     if kind in edge.OUTSIDE_VISIT:
-        b = star["sma"] * np.cos(np.radians(star["i"]))
-        duration = edge.transit_duration_h(star["P"] * 24.0, star["sma"], b, k)
+        duration = transit_duration_h(star["P"], star["sma"], star["i"], base_depth)
         visits = tuple(replace(v, t0_h=edge.mid_time_h(rng, kind, duration)) for v in visits)
     return kind, star["i"], visits
 
