@@ -9,7 +9,7 @@ from spectramind.kaggle.bundle import build_bundle
 with rule_job(snakemake):
     manifest = build_bundle(
         snakemake.output.bundle,
-        source_root=Path(snakemake.scriptdir).resolve().parent,
+        source_root=Path(snakemake.scriptdir).parent,
         sources=snakemake.input.sources,
         artifacts_dir=snakemake.params.config["artifacts_dir"],
         artifacts=snakemake.input.artifacts,
