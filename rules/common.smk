@@ -7,14 +7,10 @@ from spectramind.io import layout
 from spectramind.workflow import CALIBRATE, EXTRACT, VisitUnit
 
 
-def top_level(name):
-    """A file at the top of the raw root (adc_info.csv, axis_info.parquet, ...)."""
-    return str(layout.top_level_file(RAW, name))
-
-
-def simulated_top_level(name):
-    """A top-level file of the simulated raw root, which rule simulate_top_level writes."""
-    return str(layout.top_level_file(SIMULATED_RAW, name))
+def top_level(name, root=RAW):
+    """A file at the top of the raw root (adc_info.csv, axis_info.parquet, ...); the
+    simulator's rules name their own root, which is the raw root only when simulating."""
+    return str(layout.top_level_file(root, name))
 
 
 def raw_planet_dir(split, planet_id):

@@ -3,13 +3,13 @@
 
 rule simulate_top_level:
     output:
-        adc=simulated_top_level("adc_info.csv"),
-        axis=simulated_top_level("axis_info.parquet"),
-        wavelengths=simulated_top_level("wavelengths.csv"),
-        train=simulated_top_level("train.csv"),
-        train_stars=simulated_top_level("train_star_info.csv"),
-        test_stars=simulated_top_level("test_star_info.csv"),
-        sample=simulated_top_level("sample_submission.csv"),
+        adc=top_level("adc_info.csv", SIMULATED_RAW),
+        axis=top_level("axis_info.parquet", SIMULATED_RAW),
+        wavelengths=top_level("wavelengths.csv", SIMULATED_RAW),
+        train=top_level("train.csv", SIMULATED_RAW),
+        train_stars=top_level("train_star_info.csv", SIMULATED_RAW),
+        test_stars=top_level("test_star_info.csv", SIMULATED_RAW),
+        sample=top_level("sample_submission.csv", SIMULATED_RAW),
         test_labels=f"{TRUTH}/test_labels.csv",
         params=f"{TRUTH}/params.csv",
         manifest="results/manifests/simulate_top_level.json",
