@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from spectramind.workflow import rulegraph
 from spectramind.workflow.rulegraph import (
     canonical_rulegraph,
     current_rulegraph,
@@ -24,9 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 DOCS = sorted((REPO / "docs").glob("*.md"))
 README_MAX_LINES = 260
-RULEGRAPH_DOT = REPO / "docs/rulegraph.dot"
-RULEGRAPH_SVG = REPO / "docs/rulegraph.svg"
-WORKFLOW_RST = REPO / "report/workflow.rst"
+RULEGRAPH_DOT = REPO / rulegraph.DOT
+RULEGRAPH_SVG = REPO / rulegraph.SVG
+WORKFLOW_RST = REPO / rulegraph.WORKFLOW_RST
 
 # --- links ---------------------------------------------------------------------------------
 
