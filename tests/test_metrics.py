@@ -17,6 +17,7 @@ from spectramind.evaluation.metrics import (
     error_summary,
     gaussian_log_likelihood,
     naive_reference,
+    rmse_over_floor,
 )
 
 MEAN, STD = 0.02, 0.01
@@ -180,3 +181,14 @@ def test_depth_scale_is_the_median_ratio():
     truth = np.array([[0.02, 0.02], [0.03, 0.03], [0.01, 0.01]])
     dips = np.array([0.018, 0.025, 0.0095])
     assert depth_scale(truth, dips) == pytest.approx(0.02 / 0.018)
+
+
+def test_rmse_over_floor_leaves_out_planets_without_a_floor():
+    """A planet with no transit in its visits has an infinite Cramer-Rao floor: it is left
+    out of the ratio (which would otherwise read 0, a perfect predictor)."""
+    error = np.array([[2.0, 2.0], [1.0, 1.0], [50.0, 50.0]])
+    floor = np.array([[1.0, 1.0], [1.0, 1.0], [np.inf, np.inf]])
+    expected = np.sqrt(np.mean(error[:2] ** 2)) / 1.0
+    assert rmse_over_floor(error, floor) == pytest.approx(expected)
+    assert rmse_over_floor(error[:2], floor[:2]) == pytest.approx(expected)
+    assert np.isnan(rmse_over_floor(error[2:], floor[2:]))

@@ -122,7 +122,14 @@ class ErrorSummary:
 
 def rmse_over_floor(error: np.ndarray, floor: np.ndarray) -> float:
     """RMSE relative to a Cramer-Rao floor: the ratio of root-mean-squares over all planets
-    and bins."""
+    and bins that have one. A bin whose floor is infinite (a planet without a transit in its
+    visits: the data bound nothing) is left out of both, not counted as a perfect ratio of 0;
+    NaN if no bin has a finite floor."""
+    error, floor = np.broadcast_arrays(np.asarray(error, float), np.asarray(floor, float))
+    finite = np.isfinite(floor)
+    if not finite.any():
+        return float("nan")
+    error, floor = error[finite], floor[finite]
     return float(np.sqrt(np.mean(np.square(error))) / np.sqrt(np.mean(np.square(floor))))
 
 
