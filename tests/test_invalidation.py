@@ -5,12 +5,11 @@ what depends on their outputs, and how the work runs (planets_per_job) re-plans 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from workflow_runs import snakemake
+from workflow_runs import job_counts, snakemake
 
 from spectramind.core.provenance import config_hash
 from spectramind.workflow import RULE_CONFIG_KEYS
@@ -51,11 +50,7 @@ def planned(workdir: Path, *args: str, overlay: str = "") -> Counter:
     configs = [str(workdir / "run.yaml"), str(workdir / "overlay.yaml")]
     result = snakemake(workdir, "-n", *args, "--configfile", *configs)
     assert result.returncode == 0, result.stderr[-3000:]
-    text = result.stdout + result.stderr
-    if "Nothing to be done" in text:
-        return Counter()
-    stats = text.split("Job stats:")[1].split("total")[0]
-    return Counter({m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)})
+    return job_counts(result)
 
 
 def test_a_finished_run_plans_nothing(finished_run):

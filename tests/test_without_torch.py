@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from workflow_runs import REPO, VALIDATE, parsed_rules, snakemake
+from workflow_runs import REPO, VALIDATE, job_counts, parsed_rules, snakemake
 
 # The optional extra ``model`` (and mamba_ssm, the extra ``gpu``): what the physics path
 # must do without.
@@ -138,8 +138,7 @@ def planned_rules(workdir: Path, check_raw: bool) -> set[str]:
     result = snakemake(workdir, "-n", "--quiet", "rules", "--config", "predictor=physics",
                        f"check_raw={check_raw}")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    table = (result.stdout + result.stderr).split("Job stats:")[1].split("total")[0]
-    return set(re.findall(r"^(\w+)\s+\d+$", table, flags=re.MULTILINE))
+    return set(job_counts(result))
 
 
 def physics_scripts(tmp_path: Path) -> set[Path]:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import xarray as xr
-from workflow_runs import parsed_rules, snakemake
+from workflow_runs import job_counts, parsed_rules, snakemake
 
 from spectramind.diagnostics.dashboard import CATEGORIES
 from spectramind.workflow import PLANET_STAGES
@@ -172,13 +172,7 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
     """Rule -> job count of what ``snakemake -n`` would run now."""
     result = snakemake(workdir, "-n", "--cores", "1", *args)
     assert result.returncode == 0, result.stderr[-3000:]
-    output = result.stdout + result.stderr
-    if "Nothing to be done" in output:
-        return {}
-    table = output.split("Job stats:")[1].split("\n\n")[0].splitlines()[3:]
-    counts = {rule: int(count) for rule, count in (line.split() for line in table)}
-    counts.pop("total")
-    return counts
+    return dict(job_counts(result))
 
 
 @contextmanager

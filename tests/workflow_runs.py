@@ -6,9 +6,11 @@ and the rules as Snakemake parses them (the static checks of test_envs.py, test_
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,6 +37,15 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*command, *args], capture_output=True, text=True, timeout=900, check=False
     )
+
+
+def job_counts(result: subprocess.CompletedProcess) -> Counter:
+    """Jobs per rule of a dry run, from its job-stats table (empty: nothing to be done)."""
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return Counter()
+    stats = text.split("Job stats:")[1].split("total")[0]
+    return Counter({m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)})
 
 
 # ----------------------------------------------------------------- the rules, as parsed
