@@ -9,7 +9,8 @@ from spectramind.workflow import CALIBRATE, EXTRACT, VisitUnit
 
 def top_level(name, root=RAW):
     """A file at the top of the raw root (adc_info.csv, axis_info.parquet, ...); the
-    simulator's rules name their own root, which is the raw root only when simulating."""
+    simulator's rules name their own root, which is the raw root only when simulating.
+    """
     return str(layout.top_level_file(root, name))
 
 
