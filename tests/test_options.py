@@ -24,6 +24,8 @@ from spectramind.extract.options import ExtractionOptions
 from spectramind.extract.regressors import REGRESSORS
 from spectramind.fit import FitOptions, fit_planet
 from spectramind.fit import options as fit_options
+from spectramind.guards import GuardOptions
+from spectramind.guards import options as guard_options
 from spectramind.kaggle import options as kaggle_options
 from spectramind.kaggle.options import KaggleOptions
 from spectramind.models import training, v50
@@ -46,6 +48,7 @@ BLOCKS = {
     "training": TrainingOptions,
     "sigma_calibration": SigmaCalibrationOptions,
     "kaggle": KaggleOptions,
+    "guards": GuardOptions,
 }
 LIMITS = {
     "extraction": extract_options.LIMITS,
@@ -54,6 +57,7 @@ LIMITS = {
     "training": training.LIMITS,
     "sigma_calibration": sigma_calibration.LIMITS,
     "kaggle": kaggle_options.LIMITS,
+    "guards": guard_options.LIMITS,
 }
 
 
