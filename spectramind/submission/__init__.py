@@ -1,5 +1,5 @@
-"""The Kaggle submission: build, validate and package it (``format``), the naive prediction
-a planet without one gets (``naive``), and its validator CLI."""
+"""The Kaggle submission: build, validate and package it (``format``), and its validator
+CLI."""
 
 from spectramind.submission.format import (
     SubmissionError,

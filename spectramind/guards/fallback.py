@@ -1,6 +1,6 @@
-"""The naive prediction: the naive reference (train mean and std of all depths, the score's
-zero point) in every bin. Scoring compares predictions with it; a submission gives it to a
-test planet without a prediction."""
+"""Fallback predictions for a planet without one of its own. The naive prediction: the naive
+reference (train mean and std of all depths, the score's zero point) in every bin. Scoring
+compares predictions with it; it is the last resort for a planet without a prediction."""
 
 from __future__ import annotations
 
