@@ -96,9 +96,42 @@ rule inject_recover:
         "../scripts/inject_recover.py"
 
 
+def guard_inputs(wildcards):
+    """What the guard table reads: the test planets' fits (their guard records) and, for
+    v50, the calibrated predictions (their per-planet ``predictor`` variable)."""
+    v50 = config["predictor"] == "v50"
+    return {
+        "guard_fits": planets_of("test", "results/fit/{split}/{planet_id}.nc"),
+        "guard_predictions": ["results/predictions/calibrated.nc"] if v50 else [],
+    }
+
+
+rule guards:
+    input:
+        unpack(guard_inputs),
+        score=lambda wildcards: (
+            ["results/diagnostics/score.json"] if SIMULATING else []
+        ),
+    output:
+        table=reported("results/diagnostics/guards.csv"),
+        counts=reported("results/diagnostics/guard_counts.csv"),
+        worst=reported("results/diagnostics/worst_planets.csv"),
+        manifest="results/manifests/guards.json",
+    log:
+        "results/logs/guards.log",
+    localrule: True
+    conda:
+        "../envs/diagnostics.yaml"
+    params:
+        **reads("guards"),
+    script:
+        "../scripts/guards.py"
+
+
 rule dashboard:
     input:
-        report_items,
+        shown=report_items,
+        guards="results/diagnostics/guards.csv",
     output:
         html="results/dashboard.html",
         manifest="results/manifests/dashboard.json",
@@ -111,7 +144,7 @@ rule dashboard:
         **reads("dashboard"),
         entries=lambda wildcards, input: [
             (REPORT_ITEMS[path][1], REPORT_ITEMS[path][2], caption_file(path), path)
-            for path in input
+            for path in input.shown
         ],
     script:
         "../scripts/dashboard.py"

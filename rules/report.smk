@@ -3,6 +3,24 @@
 # CATEGORIES), title, and when a run makes it.
 
 REPORT_ITEMS = {
+    "results/diagnostics/guard_counts.csv": (
+        "guard_counts",
+        "Guards",
+        "Planets per guard state and predictor",
+        "always",
+    ),
+    "results/diagnostics/worst_planets.csv": (
+        "worst_planets",
+        "Guards",
+        "Worst planets",
+        "always",
+    ),
+    "results/diagnostics/guards.csv": (
+        "guards",
+        "Guards",
+        "Guard table",
+        "always",
+    ),
     "results/diagnostics/figures/raw_frames.png": (
         "raw_frames",
         "Data",

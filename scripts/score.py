@@ -1,10 +1,12 @@
 """Snakemake adapter: score the simulated test planets (the submission's predictor before
-and after sigma calibration, the physics fit and the baselines)."""
+and after sigma calibration, the physics fit and the baselines), each planet's score and the
+worst planets with their guard state."""
 
 import pandas as pd
 
 from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
+from spectramind.diagnostics.guards import planet_guards, predictor_name
 from spectramind.evaluation.artifacts import read_artifact
 from spectramind.evaluation.scoring import score_simulated_run
 from spectramind.fit.collect import load_predictions, load_predictor_output
@@ -12,12 +14,15 @@ from spectramind.io import read_labels
 
 with rule_job(snakemake):
     predictor = snakemake.params.predictor
-    name = "physics_fit" if predictor == "physics" else predictor
+    name = predictor_name(predictor)
     others = {
         f"{name}_uncalibrated": load_predictor_output(predictor, snakemake.input.uncalibrated)
     }
     if snakemake.input.physics_fits:
         others["physics_fit"] = load_predictions(snakemake.input.physics_fits)
+    guards = planet_guards(
+        snakemake.input.guard_fits, predictor, next(iter(snakemake.input.guard_predictions), None)
+    )
     report = score_simulated_run(
         submission=snakemake.input.submission,
         test_lightcurves=snakemake.input.test_lightcurves,
@@ -30,5 +35,6 @@ with rule_job(snakemake):
         marginalised_floor=pd.read_csv(snakemake.input.marginalised_floor).set_index("planet_id"),
         predictor=name,
         others=others,
+        guards=guards,
     )
     write_json_atomic(snakemake.output.score, report)

@@ -17,6 +17,7 @@ from spectramind.evaluation.metrics import (
     error_summary,
     gaussian_log_likelihood,
     naive_reference,
+    planet_scores,
     rmse_over_floor,
 )
 
@@ -77,6 +78,23 @@ def test_two_bin_score_by_hand():
     s_airs = bin_score(0.021, 0.0209, 2e-4, IDEAL_AIRS)
     expected = (FGS1_WEIGHT * s_fgs1 + s_airs) / (FGS1_WEIGHT + 1)
     assert competition_score(truth, mu, sigma, MEAN, STD) == pytest.approx(expected, rel=1e-6)
+
+
+def test_planet_scores_are_the_metric_on_each_planet_alone_before_the_clip():
+    """Planet 0 by hand (two bins, the metric's weights); planet 1 confidently wrong, far
+    below 0 where the competition score clips; their mean is the unclipped score."""
+    truth = np.array([[0.0200, 0.0210], [0.0200, 0.0210]])
+    mu = np.array([[0.0201, 0.0209], [0.0300, 0.0100]])
+    sigma = np.array([[1e-4, 2e-4], [1e-5, 1e-5]])
+    scores = planet_scores(truth, mu, sigma, MEAN, STD)
+    s_fgs1 = bin_score(0.02, 0.0201, 1e-4, IDEAL_FGS1)
+    s_airs = bin_score(0.021, 0.0209, 2e-4, IDEAL_AIRS)
+    assert scores[0] == pytest.approx((FGS1_WEIGHT * s_fgs1 + s_airs) / (FGS1_WEIGHT + 1))
+    alone = competition_score(truth[1:], mu[1:], sigma[1:], MEAN, STD, clip=False)
+    assert scores[1] == pytest.approx(alone) and scores[1] < -100
+    assert competition_score(truth[1:], mu[1:], sigma[1:], MEAN, STD) == 0.0
+    everything = competition_score(truth, mu, sigma, MEAN, STD, clip=False)
+    assert scores.mean() == pytest.approx(everything)
 
 
 def test_fgs1_weight_measured_by_moving_only_bin_zero():

@@ -23,8 +23,10 @@ from typing import Any
 
 from spectramind.core.atomic import atomic_output
 
-# The workflow's sections, in page order; other categories follow them in entry order.
+# The workflow's sections, in page order; other categories follow them in entry order. The
+# guards lead: the planets most likely to cost the score.
 CATEGORIES = (
+    "Guards",
     "Data",
     "Calibration",
     "Light curves",
@@ -46,6 +48,7 @@ body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-seri
 header { padding: 1.2rem 2rem 0.6rem; background: #102a43; color: #fff; }
 header h1 { margin: 0; font-size: 1.6rem; }
 header p { margin: 0.3rem 0 0; color: #bcccdc; }
+header p.front { color: #fff; font-weight: 600; }
 nav { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; gap: 0.3rem;
       padding: 0.5rem 2rem; background: #243b53; }
 nav a { color: #fff; text-decoration: none; padding: 0.2rem 0.7rem; border-radius: 4px; }
@@ -224,9 +227,12 @@ def _sections(entries: Sequence[DashboardEntry]) -> dict[str, list[DashboardEntr
     return {name: by_category[name] for name in order}
 
 
-def dashboard_html(entries: Sequence[DashboardEntry], title: str, subtitle: str = "") -> str:
-    """The page's HTML: a header, a bar of links to the categories and a section of cards
-    per category. Raises (``_check``) before reading anything if an entry cannot be shown."""
+def dashboard_html(
+    entries: Sequence[DashboardEntry], title: str, subtitle: str = "", front: str = ""
+) -> str:
+    """The page's HTML: a header (``front``: a line that stands out, such as how many
+    planets got a fallback), a bar of links to the categories and a section of cards per
+    category. Raises (``_check``) before reading anything if an entry cannot be shown."""
     _check(entries)
     sections = _sections(entries)
     links = "".join(
@@ -239,6 +245,7 @@ def dashboard_html(entries: Sequence[DashboardEntry], title: str, subtitle: str 
         for name, items in sections.items()
     )
     sub = f"<p>{html.escape(subtitle)}</p>" if subtitle else ""
+    sub += f'<p class="front">{html.escape(front)}</p>' if front else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -249,7 +256,7 @@ def dashboard_html(entries: Sequence[DashboardEntry], title: str, subtitle: str 
 
 
 def build_dashboard(
-    entries: Sequence[DashboardEntry], title: str, out: Path, subtitle: str = ""
+    entries: Sequence[DashboardEntry], title: str, out: Path, subtitle: str = "", front: str = ""
 ) -> None:
     """Write the dashboard of ``entries`` to ``out`` as one self-contained HTML file.
 
@@ -257,6 +264,6 @@ def build_dashboard(
     on success), so a missing entry file (``FileNotFoundError`` naming the entry and the
     file) or a failed write never leaves a half-written page under ``out``.
     """
-    page = dashboard_html(entries, title, subtitle)
+    page = dashboard_html(entries, title, subtitle, front)
     with atomic_output(out) as tmp:
         tmp.write_text(page, encoding="utf-8")

@@ -7,6 +7,7 @@ Score (the competition's metric, per planet p and bin j):
     s_pj    = (L_pred - L_ref) / (L_ideal - L_ref)
     score   = weighted mean of s_pj (FGS1 weight 57.846 = 0.4 / 1.95 * 282, AIRS 1),
               clipped to [0, 1]; any negative mu or sigma rejects the submission.
+    planet score = the weighted mean over one planet's bins, unclipped (``planet_scores``).
 """
 
 from __future__ import annotations
@@ -94,6 +95,17 @@ def competition_score(
     weights = np.broadcast_to(bin_weights(per_bin.shape[1]), per_bin.shape)
     score = float(np.sum(weights * per_bin) / np.sum(weights))
     return float(np.clip(score, 0.0, 1.0)) if clip else score
+
+
+def planet_scores(
+    truth: np.ndarray, mu: np.ndarray, sigma: np.ndarray, naive_mean: float, naive_sigma: float
+) -> np.ndarray:
+    """Each planet's score (planets,): ``competition_score`` of that planet alone, before
+    the clip, so a confidently wrong planet shows how far below 0 it drags the mean. The
+    planets' mean is the unclipped score of them all (every planet has the same weight)."""
+    per_bin = bin_scores(truth, mu, sigma, naive_mean, naive_sigma)
+    weights = bin_weights(per_bin.shape[1])
+    return per_bin @ weights / weights.sum()
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,16 @@ import numpy as np
 import pandas as pd
 
 from spectramind.evaluation.baselines import public_baseline_prediction, white_light_depths
-from spectramind.evaluation.metrics import competition_score, error_summary, rmse_over_floor
+from spectramind.evaluation.metrics import (
+    competition_score,
+    error_summary,
+    planet_scores,
+    rmse_over_floor,
+)
+from spectramind.guards.fallback import naive_prediction
 from spectramind.submission.format import read_submission
-from spectramind.submission.naive import naive_prediction
+
+N_WORST = 10  # planets listed under "worst_planets"
 
 
 def evaluate(
@@ -52,13 +59,16 @@ def score_simulated_run(
     marginalised_floor: pd.DataFrame,
     predictor: str = "physics_fit",
     others: Mapping[str, tuple[list[int], np.ndarray, np.ndarray]] | None = None,
+    guards: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The submission (under the name of its ``predictor``) vs the naive and public
     baselines on the simulated test planets, and vs ``others`` (named ids, mu, sigma: the
     predictions before sigma calibration, the physics fit under a model); RMSE also relative
     to both Cramer-Rao floors (depth-only and marginalised). Planets without light curves
     (excluded by check_raw) get the naive prediction from every method, as the submission
-    gives them."""
+    gives them. The submission's per-planet scores (aligned with ``planet_ids``) and its
+    worst planets (``worst_planets``) are added, with their guard state and predictor when
+    the guard table (``guards``) is given."""
     ids, mu, sigma = read_submission(submission)
     truth = test_labels.loc[ids].to_numpy()
     floor = noise_floor.loc[ids].to_numpy()
@@ -90,7 +100,26 @@ def score_simulated_run(
         marginalised_floor.loc[ids].to_numpy(),
     )
     report["public_baseline"].update(public_baseline)
+    scores = planet_scores(truth, mu, sigma, naive["mean"], naive["sigma"])
+    report[predictor]["per_planet_score"] = scores.tolist()
+    report["worst_planets"] = worst_scored(ids, scores, guards)
     report["predictor"] = predictor
     report["planet_ids"] = ids
     report["planets_without_lightcurves"] = [i for i in ids if i not in white]
     return report
+
+
+def worst_scored(
+    ids: Sequence[int], scores: np.ndarray, guards: pd.DataFrame | None = None, n: int = N_WORST
+) -> list[dict[str, Any]]:
+    """The ``n`` lowest-scoring planets, worst first: id and score, and their guard state
+    and predictor where the guard table has them."""
+    by_planet = {} if guards is None else guards.set_index("planet_id").to_dict("index")
+    worst = []
+    for k in np.argsort(scores, kind="stable")[:n]:
+        planet = int(ids[k])
+        row: dict[str, Any] = {"planet_id": planet, "score": float(scores[k])}
+        if planet in by_planet:
+            row |= {key: by_planet[planet][key] for key in ("state", "predictor")}
+        worst.append(row)
+    return worst
