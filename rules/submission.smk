@@ -22,6 +22,8 @@ rule submission:
 
 rule score:
     input:
+        # guard_inputs is defined in rules/diagnostics.smk, included after this file
+        unpack(lambda wildcards: guard_inputs(wildcards)),
         submission="results/submission/submission.csv",
         test_lightcurves=lambda wildcards: planets_of(
             "test", "results/lightcurves/{split}/{planet_id}.nc"

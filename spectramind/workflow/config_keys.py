@@ -26,6 +26,7 @@ RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "apply_sigma_calibration": ("predictor",),
     "score": ("predictor",),
     "diagnose": ("predictor",),
+    "guards": ("predictor",),
     "inject_recover": ("seed", "simulation", "calibration", "extraction", "fit", "inject_recover"),
     "dashboard": ("raw_dir", "seed", "predictor", "sigma_calibration.method"),
     "kaggle_bundle": ("*",),
