@@ -18,6 +18,24 @@ rule naive_reference:
         "../scripts/naive_reference.py"
 
 
+rule prior_predictive:
+    input:
+        labels=top_level("train.csv"),
+        stars=top_level("train_star_info.csv"),
+    output:
+        prior=f"{BUILT_ARTIFACTS}/prior_predictive.json",
+        manifest="results/manifests/prior_predictive.json",
+    log:
+        "results/logs/prior_predictive.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    params:
+        **reads("prior_predictive"),
+    script:
+        "../scripts/prior_predictive.py"
+
+
 rule public_baseline:
     input:
         lightcurves=lambda wildcards: planets_of(

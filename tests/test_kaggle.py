@@ -22,12 +22,14 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
 from workflow_runs import REPO, VALIDATE, snakemake
 
 from spectramind.core.netcdf import write_netcdf
+from spectramind.guards.prior_predictive import learn_prior_predictive
 from spectramind.io.tables import sigma_columns, target_columns
 from spectramind.kaggle.fallback import write_fallback_submission
 from spectramind.kaggle.guard import Probe, estimate_run
@@ -142,7 +144,7 @@ def test_fallback_submission_is_valid_with_fits_for_some_planets_or_none(tmp_pat
     out = tmp_path / "out"
     filled = write_fallback_submission(working, competition, artifacts,
                                        out / "submission.csv", out / "submission.zip")  # fmt: skip
-    assert filled == [11, 42]
+    assert filled == {11: "naive", 42: "naive"}
     frame = validate_submission(out / "submission.csv", columns, ids)
     assert frame["planet_id"].tolist() == ids
     assert frame.set_index("planet_id").loc[7, "wl_1"] == pytest.approx(0.02)
@@ -150,8 +152,39 @@ def test_fallback_submission_is_valid_with_fits_for_some_planets_or_none(tmp_pat
     shutil.rmtree(working)
     filled = write_fallback_submission(working, competition, artifacts,
                                        out / "submission.csv", out / "submission.zip")  # fmt: skip
-    assert filled == ids
+    assert list(filled) == ids
     validate_submission(out / "submission.csv", columns, ids)
+
+
+def test_fallback_submission_takes_the_prior_predictive_when_the_bundle_has_it(tmp_path):
+    competition = tmp_path / "competition"
+    competition.mkdir()
+    ids = [11, 7]
+    (competition / "test_star_info.csv").write_text(
+        "planet_id,Rs,Ms,Ts,Mp,e,P,sma,i\n"
+        + "".join(f"{i},1.0,1.0,5700,1.0,0.0,3.0,10.0,89.0\n" for i in ids)
+    )
+    columns = ["planet_id", *target_columns(), *sigma_columns()]
+    (competition / "sample_submission.csv").write_text(",".join(columns) + "\n")
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    (artifacts / "naive_reference.json").write_text('{"mean": 0.5, "sigma": 0.25}')
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame(0.01 * (1.0 + 0.01 * rng.standard_normal((5, len(target_columns())))))
+    stars = pd.DataFrame({c: [1.0] * 5 for c in ("Rs", "Ms", "Ts", "Mp", "e", "P", "sma", "i")})
+    prior = learn_prior_predictive(train, stars)
+    (artifacts / "prior_predictive.json").write_text(json.dumps(prior.to_dict()))
+    out = tmp_path / "out"
+    filled = write_fallback_submission(tmp_path / "working", competition, artifacts,
+                                       out / "submission.csv", out / "submission.zip")  # fmt: skip
+    assert filled == {11: "prior_predictive", 7: "prior_predictive"}
+    frame = validate_submission(out / "submission.csv", columns, ids).set_index("planet_id")
+    assert frame.loc[7, "wl_3"] == pytest.approx(0.01, rel=0.05)
+    # An unreadable prior predictive is not worth failing the last-resort submission for.
+    (artifacts / "prior_predictive.json").write_text('{"method": "mean"}')
+    filled = write_fallback_submission(tmp_path / "working", competition, artifacts,
+                                       out / "submission.csv", out / "submission.zip")  # fmt: skip
+    assert filled == {11: "naive", 7: "naive"}
 
 
 # ------------------------------------------------------------------------- wheelhouse parts

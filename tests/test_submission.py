@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from spectramind.guards.fallback import complete_with_fallback, fallback_prediction
+from spectramind.guards.prior_predictive import PriorPredictive, learn_prior_predictive
 from spectramind.submission import (
     SubmissionError,
     build_submission,
@@ -92,3 +94,65 @@ def test_command_line_reports_problems(valid, tmp_path, capsys):
     pd.DataFrame({"planet_id": [11.0, 22.0, 33.0]}).to_csv(ids, index=False)
     assert main([str(tmp_path / "neg.csv"), "--sample", str(sample), "--test-ids", str(ids)]) == 1
     assert "negative mean values in columns wl_3 (planets 11)" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ fallback for missing planets
+
+
+def toy_prior(n_planets: int = 12) -> PriorPredictive:
+    """A prior predictive learned on toy planets whose depth grows with the star radius."""
+    rng = np.random.default_rng(1)
+    ids = range(100, 100 + n_planets)
+    stars = pd.DataFrame(
+        {"Rs": rng.uniform(0.7, 2.0, n_planets), "Ms": 1.0, "Ts": 5700.0, "Mp": 1.0,
+         "e": 0.0, "P": 4.0, "sma": 10.0, "i": 89.0},
+        index=ids,
+    )  # fmt: skip
+    shape = 1.0 + 0.01 * rng.standard_normal((n_planets, 283))
+    labels = pd.DataFrame(0.01 * stars[["Rs"]].to_numpy() ** 2 * shape, index=ids)
+    return learn_prior_predictive(labels, stars)
+
+
+def test_missing_planets_get_the_prior_predictive_from_their_star_row_else_naive():
+    prior = toy_prior()
+    stars = pd.DataFrame(
+        {"Rs": [1.0, 1.8], "Ms": 1.0, "Ts": 5700.0, "Mp": 1.0, "e": 0.0, "P": 4.0,
+         "sma": 10.0, "i": 89.0},
+        index=[22, 44],
+    )  # fmt: skip
+    naive = {"mean": 0.5, "sigma": 0.25}
+    test_ids = [44, 11, 33, 22]
+    ids, mu, sigma, filled = complete_with_fallback(
+        IDS[:1] + IDS[2:], MU[[0, 2]], SIGMA[[0, 2]], test_ids, stars, prior, naive
+    )
+    assert ids == test_ids and mu.shape == sigma.shape == (4, 283)
+    assert filled == {44: "prior_predictive", 22: "prior_predictive"}
+    np.testing.assert_array_equal(mu[1], MU[0])
+    np.testing.assert_array_equal(sigma[2], SIGMA[2])
+    # Depth 0.01 Rs^2: the bigger star's planet (Rs 1.8) is predicted deeper.
+    assert mu[0].mean() > 2.0 * mu[3].mean()
+    assert mu[3].mean() == pytest.approx(0.01, rel=0.2)
+    # Without a prior, or for a planet without a star row: the naive reference.
+    _, mu, sigma, filled = complete_with_fallback(
+        [], MU[:0], SIGMA[:0], [22, 55], stars, None, naive
+    )
+    assert filled == {22: "naive", 55: "naive"} and (mu == 0.5).all() and (sigma == 0.25).all()
+    _, mu, _, filled = complete_with_fallback([], MU[:0], SIGMA[:0], [22, 55], stars, prior, naive)
+    assert filled == {22: "prior_predictive", 55: "naive"} and (mu[1] == 0.5).all()
+
+
+def test_fallback_predictions_follow_the_rows_asked_for():
+    prior = toy_prior()
+    stars = pd.DataFrame(
+        {"Rs": [1.0], "Ms": 1.0, "Ts": 5700.0, "Mp": 1.0, "e": 0.0, "P": 4.0, "sma": 10.0,
+         "i": 89.0},
+        index=[7],
+    )  # fmt: skip
+    naive = {"mean": 0.5, "sigma": 0.25}
+    mu, sigma, predictors = fallback_prediction([8, 7], stars, prior, naive)
+    assert predictors == ["naive", "prior_predictive"]
+    assert mu.shape == (2, 283) and (mu[0] == 0.5).all() and (mu[1] < 0.1).all()
+    mu, _, predictors = fallback_prediction([7], None, prior, naive)
+    assert predictors == ["naive"] and (mu == 0.5).all()
+    with pytest.raises(ValueError, match="283 bins, not 10"):
+        fallback_prediction([7], stars, prior, naive, n_bins=10)

@@ -146,9 +146,11 @@ def fall_back(paths: KagglePaths, test_ids: list[int], reason: str) -> Path:
         folder / "submission.csv",
         folder / "submission.zip",
     )
+    prior = sum(name == "prior_predictive" for name in filled.values())
     print(
         f"FALLBACK SUBMISSION ({reason}): {len(test_ids) - len(filled)} planet(s) from their "
-        f"physics fit, {len(filled)} with the naive prediction.",
+        f"physics fit, {prior} with the prior predictive, {len(filled) - prior} with the "
+        "naive prediction.",
         flush=True,
     )
     return publish(folder / "submission.csv", paths)
