@@ -7,6 +7,7 @@ rule submission:
         sample=top_level("sample_submission.csv"),
         stars=top_level("test_star_info.csv"),
         naive=artifact("naive_reference.json"),
+        prior=artifact("prior_predictive.json"),
     output:
         csv=reported("results/submission/submission.csv"),
         zip="results/submission/submission.zip",
