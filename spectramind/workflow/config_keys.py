@@ -18,6 +18,7 @@ RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "fit": ("fit",),
     "limb_darkening_samples": ("fit",),
     "spectral_prior": ("fit.spectral_prior_components",),
+    "prior_predictive": ("guards.exclude_from_training",),
     "white_light_error_scale": ("fit",),
     "train": ("model", "training", "fit", "seed"),
     "predict": ("model",),
