@@ -49,11 +49,14 @@ def extract_inputs(units):
 
 
 def fit_inputs(units):
-    """The units' light curves, their split's star table and the priors the fit uses."""
+    """The units' light curves, their split's star table, the wavelength grid (a failed
+    fit's fallback needs it), the priors the fit uses and the fallbacks."""
     return {
         **fit_priors(),
+        **fallbacks(),
         "lightcurves": [EXTRACT.paths(unit)["lightcurves"] for unit in units],
         "stars": top_level(f"{units[0].split}_star_info.csv"),
+        "wavelengths": top_level("wavelengths.csv"),
     }
 
 
@@ -106,6 +109,18 @@ def planets_of(split, pattern):
     ]
 
 
+def learning_planets(pattern):
+    """Expand ``pattern`` over the train planets that priors, artifacts and the model learn
+    from: the usable ones less guards.exclude_from_training (changing that list changes
+    these inputs, so what learned from them runs again)."""
+    excluded = {str(pid) for pid in config["guards"]["exclude_from_training"]}
+    return [
+        pattern.format(split="train", planet_id=planet_id)
+        for planet_id in usable_planets("train")
+        if str(planet_id) not in excluded
+    ]
+
+
 def per_planet(pattern):
     """Expand ``pattern`` over every (split, planet_id) of the data set, checks or not."""
     return [
@@ -147,6 +162,18 @@ def fit_priors(wildcards=None):
             "spectral_prior",
         )
         if config["fit"][name]
+    }
+
+
+def fallbacks(wildcards=None):
+    """The artifacts a planet's fallback is made of, when a guard may need them: the prior
+    predictive from the star table, and the naive reference as the last resort."""
+    guards = config["guards"]
+    if not (guards["transit_coverage"] or guards["failed_planet_fallback"]):
+        return {}
+    return {
+        "prior_predictive": artifact("prior_predictive.json")(),
+        "naive_reference": artifact("naive_reference.json")(),
     }
 
 

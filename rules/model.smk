@@ -4,10 +4,10 @@
 
 rule train:
     input:
-        lightcurves=lambda wildcards: planets_of(
-            "train", "results/lightcurves/{split}/{planet_id}.nc"
+        lightcurves=lambda wildcards: learning_planets(
+            "results/lightcurves/{split}/{planet_id}.nc"
         ),
-        fits=lambda wildcards: planets_of("train", "results/fit/{split}/{planet_id}.nc"),
+        fits=lambda wildcards: learning_planets("results/fit/{split}/{planet_id}.nc"),
         stars=top_level("train_star_info.csv"),
         labels=top_level("train.csv"),
         wavelengths=top_level("wavelengths.csv"),

@@ -4,7 +4,7 @@
 
 rule physics_validation:
     input:
-        fits=lambda wildcards: planets_of("train", "results/fit/{split}/{planet_id}.nc"),
+        fits=lambda wildcards: learning_planets("results/fit/{split}/{planet_id}.nc"),
         labels=top_level("train.csv"),
         wavelengths=top_level("wavelengths.csv"),
     output:

@@ -1,4 +1,5 @@
-"""Snakemake adapter: physics fit of planets' light curves (one planet per unit)."""
+"""Snakemake adapter: physics fit of planets' light curves (one planet per unit); a planet
+whose fit fails gets the fallback (guards.failed_planet_fallback)."""
 
 from pathlib import Path
 
@@ -7,19 +8,33 @@ import xarray as xr
 from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
 from spectramind.fit import FitOptions, fit_planet
+from spectramind.fit.fallback import fit_or_fallback
 from spectramind.fit.priors import read_fit_priors
-from spectramind.io import read_star_info
+from spectramind.guards import GuardOptions
+from spectramind.io import read_star_info, read_wavelengths
 from spectramind.workflow import EXTRACT, FIT, PlanetUnit
+from spectramind.workflow.config_keys import block_params
 
 options = FitOptions.from_config(snakemake.params.fit)
+guards = GuardOptions.from_config(block_params(snakemake.params, "guards"))
 priors = read_fit_priors(options, snakemake.input)
 split = FIT.units_of(snakemake.output)[0].split  # a job's planets share one split
 stars = read_star_info(Path(snakemake.input.stars).parent, split)
+wavelength = read_wavelengths(Path(snakemake.input.wavelengths).parent)
 
 
 def fit(unit: PlanetUnit, outputs: dict[str, str]) -> None:
-    with xr.open_dataset(EXTRACT.paths(unit)["lightcurves"]) as lightcurves:
-        result = fit_planet(lightcurves.load(), stars.loc[unit.planet_id], options, priors)
+    star = stars.loc[unit.planet_id] if unit.planet_id in stars.index else None
+
+    def run() -> xr.Dataset:
+        if star is None:
+            raise KeyError(f"planet {unit.planet_id} is not in {snakemake.input.stars}")
+        with xr.open_dataset(EXTRACT.paths(unit)["lightcurves"]) as lightcurves:
+            return fit_planet(lightcurves.load(), star, options, priors, guards)
+
+    result = fit_or_fallback(
+        run, wavelength, star, priors.prior_predictive, priors.naive, options, guards
+    )
     write_netcdf(result, outputs["fit"])
 
 

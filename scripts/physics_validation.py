@@ -9,14 +9,17 @@ import xarray as xr
 from spectramind.core.jobs import rule_job
 from spectramind.core.netcdf import write_netcdf
 from spectramind.fit import FitOptions
-from spectramind.fit.collect import predictions_dataset
+from spectramind.fit.collect import fallback_rows, load_predictors, predictions_dataset
 from spectramind.fit.cross_fit import train_physics_predictions
 from spectramind.io import read_labels, read_wavelengths
 
 with rule_job(snakemake):
     fit_options = FitOptions.from_config(snakemake.params.fit)
-    ids = [int(Path(p).stem) for p in snakemake.input.fits]
-    fits = [xr.load_dataset(p) for p in snakemake.input.fits]
+    # a planet whose fit is a fallback is no measurement to calibrate sigma on
+    fallback = fallback_rows(load_predictors("physics", snakemake.input.fits))
+    paths = [p for p, skip in zip(snakemake.input.fits, fallback, strict=True) if not skip]
+    ids = [int(Path(p).stem) for p in paths]
+    fits = [xr.load_dataset(p) for p in paths]
     truth = read_labels(snakemake.input.labels).loc[ids].to_numpy()
     mu, sigma = train_physics_predictions(
         fits, truth, read_wavelengths(Path(snakemake.input.wavelengths).parent),

@@ -1,5 +1,6 @@
 """Snakemake adapter: V50 predictions (an ensemble's mixture) for every test planet, in one
-process."""
+process; a planet whose fit is a fallback (a guard found no transit, or the fit failed)
+keeps that fallback: the model never saw such inputs."""
 
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import xarray as xr
 
 from spectramind.core.jobs import rule_job
 from spectramind.core.netcdf import write_netcdf
-from spectramind.fit.collect import predictions_dataset
+from spectramind.fit.collect import fallback_rows, load_predictors, predictions_dataset
 from spectramind.io import read_star_info
 from spectramind.models.dataset import planet_samples
 from spectramind.models.training import load_checkpoint, predict
@@ -22,11 +23,18 @@ with rule_job(snakemake):
     stars = read_star_info(Path(snakemake.input.stars).parent, "test")
     ids = [int(Path(p).stem) for p in snakemake.input.fits]
     fits = [xr.load_dataset(p) for p in snakemake.input.fits]
-    physics = [np.array([f[name].values for f in fits]) for name in ("depth", "sigma")]
-    samples = planet_samples(ids, snakemake.input.lightcurves, fits, stars, *physics,
+    mu, sigma = (np.array([f[name].values for f in fits]) for name in ("depth", "sigma"))
+    predictors = load_predictors("physics", snakemake.input.fits)
+    modelled = np.flatnonzero(~fallback_rows(predictors))
+    samples = planet_samples([ids[k] for k in modelled],
+                             [snakemake.input.lightcurves[k] for k in modelled],
+                             [fits[k] for k in modelled], stars, mu[modelled], sigma[modelled],
                              options.steps)  # fmt: skip
-    mu, sigma = predict(model, samples)
-    predictions = predictions_dataset([s.planet_id for s in samples],
-                                      np.clip(mu.numpy(), 0.0, None), sigma.numpy(),
-                                      "SpectraMind V50 model predictions")  # fmt: skip
+    if samples:
+        model_mu, model_sigma = predict(model, samples)
+        mu[modelled], sigma[modelled] = np.clip(model_mu.numpy(), 0.0, None), model_sigma.numpy()
+    for k in modelled:
+        predictors[k] = "v50"
+    predictions = predictions_dataset(ids, mu, sigma, "SpectraMind V50 model predictions",
+                                      predictors=predictors)  # fmt: skip
     write_netcdf(predictions, snakemake.output.predictions)

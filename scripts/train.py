@@ -3,6 +3,7 @@ planets (one process, all cores)."""
 
 from pathlib import Path
 
+import numpy as np
 import torch
 import xarray as xr
 
@@ -12,7 +13,7 @@ from spectramind.core.netcdf import write_netcdf
 from spectramind.core.provenance import config_hash, sha256_outputs
 from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit import FitOptions
-from spectramind.fit.collect import predictions_dataset
+from spectramind.fit.collect import fallback_rows, load_predictors, predictions_dataset
 from spectramind.fit.cross_fit import train_physics_predictions
 from spectramind.io import read_labels, read_star_info, read_wavelengths
 from spectramind.models.dataset import planet_samples
@@ -34,15 +35,19 @@ with rule_job(snakemake):
     stars = read_star_info(Path(snakemake.input.stars).parent, "train")
     labels = read_labels(snakemake.input.labels)
     wavelength = read_wavelengths(Path(snakemake.input.wavelengths).parent)
-    ids = [int(Path(p).stem) for p in snakemake.input.fits]
-    fits = [xr.load_dataset(p) for p in snakemake.input.fits]
+    # a planet whose fit is a fallback (no transit seen, or the fit failed) teaches nothing
+    measured = np.flatnonzero(~fallback_rows(load_predictors("physics", snakemake.input.fits)))
+    paths = [snakemake.input.fits[k] for k in measured]
+    lightcurves = [snakemake.input.lightcurves[k] for k in measured]
+    ids = [int(Path(p).stem) for p in paths]
+    fits = [xr.load_dataset(p) for p in paths]
     truth = labels.loc[ids].to_numpy()
     physics_mu, physics_sigma = train_physics_predictions(
         fits, truth, wavelength,
         fit_options,
         options.cross_fit_folds, snakemake.params.seed,
     )  # fmt: skip
-    samples = planet_samples(ids, snakemake.input.lightcurves, fits, stars, physics_mu,
+    samples = planet_samples(ids, lightcurves, fits, stars, physics_mu,
                              physics_sigma, model_options.steps, truth)  # fmt: skip
     naive = read_artifact(snakemake.input.naive, ("mean", "sigma"))
     members = train_ensemble(samples, wavelength, (naive["mean"], naive["sigma"]),

@@ -220,8 +220,8 @@ def test_partial_transit_is_found():
         sigma={"AIRS-CH0": np.full(len(time), noise)},
         regressors={"AIRS-CH0": [row]},
     )
-    t0 = find_transit(visit, planet.sma, planet.inclination, planet.P, FitOptions())
-    assert t0 == pytest.approx(0.4, abs=0.04)  # measured 0.42
+    search = find_transit(visit, planet.sma, planet.inclination, planet.P, FitOptions())
+    assert search.t0_h == pytest.approx(0.4, abs=0.04)  # measured 0.42
 
 
 def test_red_noise_beta_by_hand():

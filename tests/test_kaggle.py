@@ -388,7 +388,7 @@ def test_bundle_holds_code_training_config_artifacts_and_wheelhouse(bundle):
     assert config["artifacts_dir"] == "/kaggle/input/spectramind-v50/artifacts"
     assert set(manifest["artifacts"]) == {
         "limb_darkening_prior.json", "white_light_error_scale.json", "spectral_prior.json",
-        "naive_reference.json", "sigma_calibration.json",
+        "naive_reference.json", "prior_predictive.json", "sigma_calibration.json",
     }  # fmt: skip
     wheels = {p.name.split("-")[0].lower() for p in (bundle / WHEELHOUSE).glob("*.whl")}
     assert {"spectramind", "snakemake", "xarray", "numba", "batman_package", "netcdf4",

@@ -22,7 +22,7 @@ from spectramind.workflow import (
     plan_batches,
     recorded_batch,
 )
-from spectramind.workflow.config_keys import rules_table
+from spectramind.workflow.config_keys import block_params, rules_table
 from spectramind.workflow.stages import visits_by_instrument
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,7 +123,14 @@ def test_planet_manifests_are_found_without_knowing_the_visits(tmp_path, monkeyp
 def test_config_params_are_the_keys_a_rule_reads():
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     config["training"] = {"cross_fit_folds": 5, "epochs": 3}
-    assert config_params(config, "fit") == {"fit": config["fit"]}
+    config["guards"] = {**config["guards"], "min_transit_significance": 7.0,
+                        "contact_probability": 0.9, "prior_conflict_p_value": 1e-3,
+                        "failed_planet_fallback": True}  # fmt: skip
+    fit = config_params(config, "fit")
+    assert fit.pop("fit") == config["fit"]
+    assert block_params(fit, "guards") == {
+        key: value for key, value in config["guards"].items() if key != "exclude_from_training"
+    }
     assert config_params(config, "physics_validation") == {
         "fit": config["fit"], "training_cross_fit_folds": 5, "seed": config["seed"],
     }  # fmt: skip

@@ -1,7 +1,7 @@
 """Reference predictors the physics fit must beat.
 
 naive: every bin gets the mean and std of all training depths (the score's zero point;
-spectramind.submission.naive).
+spectramind.guards.fallback).
 public baseline: the organisers' simple method, one white-light depth for all 283 bins from a
 polynomial baseline fitted outside the transit, scaled by one factor fitted on the training
 planets (limb darkening makes the mid-transit dip deeper than (Rp/Rs)^2), and one constant

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from spectramind.guards import FALLBACK_PREDICTORS, GuardRecord
+
 
 def load_predictions(paths: Sequence[str | Path]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Planet ids (from the file names), depths clipped at 0, and sigmas."""
@@ -40,20 +42,45 @@ def load_predictor_output(
     return load_predictions(paths)
 
 
+def load_predictors(predictor: str, paths: Sequence[str | Path]) -> list[str]:
+    """What made each planet's values in ``load_predictor_output``: the V50 predictions
+    file's ``predictor`` variable (all "v50" in a file without it), or each fit's guard
+    record (the physics fit, or a fallback)."""
+    if predictor == "v50":
+        with xr.open_dataset(paths[0]) as predictions:
+            if "predictor" in predictions:
+                return [str(p) for p in predictions["predictor"].values]
+            return ["v50"] * predictions.sizes["planet"]
+    names = []
+    for path in paths:
+        with xr.open_dataset(path) as fit:
+            names.append(GuardRecord.from_attrs(dict(fit.attrs)).predictor)
+    return names
+
+
+def fallback_rows(predictors: Sequence[str]) -> np.ndarray:
+    """Boolean mask of the planets whose values are a fallback, not a measurement."""
+    return np.array([name in FALLBACK_PREDICTORS for name in predictors], dtype=bool)
+
+
 def predictions_dataset(
     ids: Sequence[int],
     mu: np.ndarray,
     sigma: np.ndarray,
     title: str,
     truth: np.ndarray | None = None,
+    predictors: Sequence[str] | None = None,
 ) -> xr.Dataset:
     """Predictions (planets, 283) as a dataset with ``depth`` and ``sigma`` (and ``truth``
-    for validation planets): the one file format of rule predict, of the validation
-    predictions and of the calibrated predictions."""
+    for validation planets, ``predictor`` when planets came from different predictors): the
+    one file format of rule predict, of the validation predictions and of the calibrated
+    predictions."""
     dims = ("planet", "channel")
     variables = {"depth": (dims, np.asarray(mu)), "sigma": (dims, np.asarray(sigma))}
     if truth is not None:
         variables["truth"] = (dims, np.asarray(truth))
+    if predictors is not None:
+        variables["predictor"] = ("planet", np.asarray(predictors, dtype=str))
     coords = {"planet": np.asarray(ids, dtype=np.int64), "channel": np.arange(np.shape(mu)[1])}
     return xr.Dataset(variables, coords=coords, attrs={"title": title})
 

@@ -13,6 +13,8 @@ import numpy as np
 import xarray as xr
 
 from spectramind import __version__
+from spectramind.fit.coverage import missing_transit, transit_coverage, transit_significance
+from spectramind.fit.fallback import fallback_fit
 from spectramind.fit.limb_darkening import (
     LimbDarkeningPrior,
     fit_group,
@@ -33,8 +35,11 @@ from spectramind.fit.white_light import (
     LimbDarkeningGuess,
     VisitCurves,
     WhiteLightFit,
+    find_transit,
     fit_white_light,
 )
+from spectramind.guards import GuardOptions, GuardRecord
+from spectramind.guards.prior_predictive import PriorPredictive
 
 log = logging.getLogger(__name__)
 TIME = {"FGS1": "fgs1_time", "AIRS-CH0": "airs_time"}
@@ -43,11 +48,14 @@ GROUP_TIME_DEGREE = 2  # chromatic drift of one limb-darkening group, polynomial
 
 @dataclass(frozen=True)
 class FitPriors:
-    """What the training planets teach the fit (artifacts); None: not used."""
+    """What the training planets teach the fit (artifacts); None: not used. The prior
+    predictive and the naive reference are the fallbacks of a planet the fit cannot see."""
 
     limb_darkening: LimbDarkeningPrior | None = None
     spectral: SpectralPrior | None = None
     white_light_error_scale: Mapping[str, float] | None = None
+    prior_predictive: PriorPredictive | None = None
+    naive: Mapping[str, float] | None = None
 
 
 def _normalised(flux: np.ndarray, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,23 +182,40 @@ def fit_planet(
     star: Mapping[str, float],
     options: FitOptions | None = None,
     priors: FitPriors | None = None,
+    guards: GuardOptions | None = None,
 ) -> xr.Dataset:
     """Depth (Rp/Rs)^2 and sigma for the 283 channels of one planet.
 
     ``star`` is the planet's star_info row (P in days, sma in stellar radii, i in degrees,
     Ts in K), the start and prior of the geometry and where the limb-darkening prior is
-    evaluated. Visits are fitted jointly: one depth per channel from all of them.
+    evaluated. Visits are fitted jointly: one depth per channel from all of them. The
+    ``guards`` record which contacts the visits hold; a planet without a transit in them
+    gets the fallback (``fallback_fit``) instead of a depth the data cannot give.
     """
     options = options or FitOptions()
     priors = priors or FitPriors()
+    guards = guards or GuardOptions()
     ld_prior = priors.limb_darkening if options.limb_darkening_prior else None
     t_eff = float(star["Ts"])
     visits = [
         visit_curves(lightcurves, v, options.regressors) for v in range(lightcurves.sizes["visit"])
     ]
-    guess = white_light_guess(ld_prior, lightcurves, t_eff) if ld_prior else None
     geometry_prior = (float(star["sma"]), float(star["i"]), float(star["P"]))
-    white = fit_white_light(visits, geometry_prior, options, guess)
+    searches = [find_transit(v, *geometry_prior, options) for v in visits]
+    significance = transit_significance(searches)
+    reason = missing_transit(significance, guards) if guards.transit_coverage else None
+    if reason:
+        log.warning("guard: %s; the fallback is submitted", reason)
+        record = GuardRecord("no_transit", transit_significance=significance, reason=reason)
+        wavelength = lightcurves["wavelength"].values
+        return fallback_fit(wavelength, star, record, priors.prior_predictive, priors.naive,
+                            options)  # fmt: skip
+    guess = white_light_guess(ld_prior, lightcurves, t_eff) if ld_prior else None
+    white = fit_white_light(visits, geometry_prior, options, guess, [s.t0_h for s in searches])
+    coverage = transit_coverage(visits, white, searches)
+    state, reason = coverage.state(guards) if guards.transit_coverage else ("normal", "")
+    if reason:
+        log.warning("guard: %s; the geometry's uncertainty is in sigma", reason)
     error_scale = priors.white_light_error_scale if options.white_light_error_scale else None
     if error_scale:
         scale = np.array([error_scale[ins] for ins in INSTRUMENTS])
@@ -214,6 +239,13 @@ def fit_planet(
     spectral = priors.spectral if options.spectral_prior else None
     depth, sigma = (
         posterior(spectral, fit_depth, covariance) if spectral else (fit_depth, fit_sigma)
+    )
+    record = GuardRecord(
+        state,
+        transit_significance=significance,
+        contacts=coverage.contacts,
+        spectral_prior="applied" if spectral else "off",
+        reason=reason,
     )
     log.info(
         "t0 %s h, a/Rs %.2f, i %.2f deg, white depths FGS1 %.5f AIRS %.5f, drift degrees %s, "
@@ -267,5 +299,6 @@ def fit_planet(
             ),
             "options": json.dumps(options.as_dict(), sort_keys=True),
             "software": f"spectramind {__version__}",
+            **record.attrs(),
         },
     )

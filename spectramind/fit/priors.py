@@ -29,6 +29,7 @@ from spectramind.fit.planet import (
 )
 from spectramind.fit.spectral_prior import SpectralPrior, learn_spectral_prior
 from spectramind.fit.white_light import INSTRUMENTS, fit_white_light
+from spectramind.guards.prior_predictive import read_prior_predictive
 
 SAMPLE_COLUMNS = ["wavelength", "Ts", "u1", "u2", "u1_sigma", "u2_sigma"]
 MIN_PRIOR_PLANETS = 3  # fewest labels a spectral prior is learned from
@@ -140,10 +141,21 @@ def learn_white_light_error_scale(pulls: np.ndarray) -> dict[str, float]:
     return {ins: float(max(1.0, r)) for ins, r in zip(INSTRUMENTS, rms, strict=True)}
 
 
+def _naive_reference(path: str) -> dict[str, float]:
+    """The naive reference artifact's mean and sigma (the last-resort fallback)."""
+    with open(path) as f:
+        reference = json.load(f)
+    missing = {"mean", "sigma"} - set(reference)
+    if missing:
+        raise ValueError(f"{path}: naive reference lacks {sorted(missing)}")
+    return {key: float(reference[key]) for key in ("mean", "sigma")}
+
+
 def read_fit_priors(options: FitOptions, artifacts: Mapping[str, str]) -> FitPriors:
     """The learned priors the fit options switch on, from their artifact JSON files keyed by
     option name (limb_darkening_prior, white_light_error_scale, spectral_prior), as the
-    workflow's rules give them; a prior switched on without its file is a clear error."""
+    workflow's rules give them; a prior switched on without its file is a clear error. The
+    fallbacks (prior_predictive, naive_reference) are read when given."""
 
     def artifact(name: str) -> dict | None:
         if not getattr(options, name):
@@ -156,8 +168,12 @@ def read_fit_priors(options: FitOptions, artifacts: Mapping[str, str]) -> FitPri
     limb_darkening, white_light, spectral = map(
         artifact, ("limb_darkening_prior", "white_light_error_scale", "spectral_prior")
     )
+    fallback = artifacts.get("prior_predictive")
+    naive = artifacts.get("naive_reference")
     return FitPriors(
         LimbDarkeningPrior.from_dict(limb_darkening) if limb_darkening else None,
         SpectralPrior.from_dict(spectral) if spectral else None,
         white_light["scale"] if white_light else None,
+        read_prior_predictive(fallback) if fallback else None,
+        _naive_reference(naive) if naive else None,
     )

@@ -8,11 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
+from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.fit.model import Geometry, TransitCurve, projected_residuals, systematics_design
 from spectramind.fit.options import LIMB_DARKENING_BOUNDS, FitOptions
 from spectramind.fit.spectrum import red_noise_beta
 
 INSTRUMENTS = ("FGS1", "AIRS-CH0")
+SEARCH_DEPTH = 0.01  # the depth of the transit shape the mid-time search slides
+# Largest impact parameter the inclination may reach (a/Rs at its lower bound): beyond the
+# limb by half a stellar radius, so a grazing orbit is never cut off by the bound.
+GRAZING_LIMIT = 1.5
 
 
 @dataclass
@@ -38,13 +43,26 @@ class LimbDarkeningGuess:
 class WhiteLightFit:
     """Joint white-light result. ``depth_covariance`` is the 2x2 (FGS1, AIRS) covariance
     with geometry, limb darkening and systematics marginalised and the noise inflated by
-    ``noise_inflation`` (reduced chi2 and red noise) per instrument."""
+    ``noise_inflation`` (reduced chi2 and red noise) per instrument. ``geometry_covariance``
+    is that of (t0 of each visit, a/Rs, inclination, AIRS depth), for the contacts."""
 
     geometry: Geometry
     depth: dict[str, float]
     limb_darkening: dict[str, tuple[float, float]]
     depth_covariance: np.ndarray
     noise_inflation: dict[str, float]
+    geometry_covariance: np.ndarray
+
+
+@dataclass
+class TransitSearch:
+    """Best mid-time (h) of one visit's transit, and how much better than no transit it fits:
+    the chi2 excess of the no-transit model and the best model's noise inflation (reduced
+    chi2 and red noise), which turn the excess into a significance."""
+
+    t0_h: float
+    delta_chi2: float
+    inflation: float
 
 
 def find_transit(
@@ -53,28 +71,38 @@ def find_transit(
     inclination: float,
     period_d: float,
     options: FitOptions,
-) -> float:
-    """Mid-time (h) of the transit in a visit: the t0 whose catalogue-shaped transit, with a
-    free depth and the full systematics baseline, best fits the AIRS white light. Works for
-    partial transits (batman models them) and under drifts (the baseline absorbs them)."""
+) -> TransitSearch:
+    """Search the mid-time of a visit's transit: the t0 whose catalogue-shaped transit, with a
+    free depth and the full systematics baseline, best fits the AIRS white light. The search
+    runs half the catalogue duration beyond either end of the visit, so a transit that shows
+    only its ingress or egress is placed where it is; one whose mid-time lies further out
+    leaves no contact inside, which the excess over no transit says."""
     ins = "AIRS-CH0"
     time, flux, sigma = visit.time_h[ins], visit.flux[ins], visit.sigma[ins]
-    design = systematics_design(time, visit.regressors[ins], options)
-    best, best_t0 = np.inf, float(np.median(time))
-    for t0 in np.arange(time[0], time[-1], options.t0_grid_step_h):
+    design = systematics_design(time, visit.regressors[ins], options) / sigma[:, None]
+    target = flux / sigma
+    coeffs, *_ = np.linalg.lstsq(design, target, rcond=None)
+    best_residuals = target - design @ coeffs
+    chi2_none = best = float(np.sum(best_residuals**2))
+    best_t0 = float(np.median(time))
+    half = transit_duration_h(period_d, sma, inclination, SEARCH_DEPTH) / 2
+    for t0 in np.arange(time[0] - half, time[-1] + half, options.t0_grid_step_h):
         curve = TransitCurve(time, t0, Geometry(np.array([t0]), sma, inclination, period_d))
-        shape = 1.0 - curve.flux(0.01, *options.start_limb_darkening)
+        shape = 1.0 - curve.flux(SEARCH_DEPTH, *options.start_limb_darkening)
         if shape.max() <= 0:
             continue
-        # flux ~ design @ c - depth_scale * shape * baseline; linear in both at fixed t0.
-        full = np.column_stack([design, -shape]) / sigma[:, None]
-        coeffs, *_ = np.linalg.lstsq(full, flux / sigma, rcond=None)
-        if coeffs[-1] <= 0:
+        # flux ~ design @ c - scale * shape * baseline; linear in both at fixed t0.
+        full = np.column_stack([design, -shape / sigma])
+        coeffs, *_ = np.linalg.lstsq(full, target, rcond=None)
+        if not 0 < coeffs[-1] * SEARCH_DEPTH <= options.max_depth:
             continue
-        chi2 = np.sum((flux / sigma - full @ coeffs) ** 2)
+        residuals = target - full @ coeffs
+        chi2 = float(np.sum(residuals**2))
         if chi2 < best:
-            best, best_t0 = chi2, float(t0)
-    return best_t0
+            best, best_t0, best_residuals = chi2, float(t0), residuals
+    n_params = design.shape[1] + 2
+    inflation = _noise_inflation([best_residuals], n_params, options.red_noise_max_bins)
+    return TransitSearch(best_t0, chi2_none - best, inflation)
 
 
 def _noise_inflation(residuals: list[np.ndarray], n_params: int, max_bins: int) -> float:
@@ -91,16 +119,20 @@ def fit_white_light(
     star: tuple[float, float, float],
     options: FitOptions,
     limb_darkening_prior: dict[str, LimbDarkeningGuess] | None = None,
+    t0_start: np.ndarray | None = None,
 ) -> WhiteLightFit:
     """Joint least-squares fit of both instruments' white light over all visits.
 
     ``star``: catalogue a/Rs, inclination (deg) and period (d), the start and Gaussian prior
     of the geometry. Free: t0 per visit, a/Rs and inclination, and per instrument the depth
     and quadratic limb darkening (with ``limb_darkening_prior`` if given); the systematics of
-    each visit and instrument are solved linearly inside every step.
+    each visit and instrument are solved linearly inside every step. ``t0_start``: the
+    visits' searched mid-times (``find_transit``), searched here when not given.
     """
     sma, inclination, period_d = star
-    t0 = np.array([find_transit(v, sma, inclination, period_d, options) for v in visits])
+    if t0_start is None:
+        t0_start = [find_transit(v, sma, inclination, period_d, options).t0_h for v in visits]
+    t0 = np.asarray(t0_start, dtype=float)
     designs = [
         {ins: systematics_design(v.time_h[ins], v.regressors[ins], options) for ins in INSTRUMENTS}
         for v in visits
@@ -151,7 +183,10 @@ def fit_white_light(
         [t0, [sma, min(inclination, 89.9)], *[[0.015, *u_start[ins]] for ins in INSTRUMENTS]]
     )
     (u1_low, u1_high), (u2_low, u2_high) = LIMB_DARKENING_BOUNDS
-    lower = np.concatenate([t0 - 0.5, [sma * 0.5, 80.0], [1e-4, u1_low, u2_low] * 2])
+    lowest_inclination = np.degrees(np.arccos(min(GRAZING_LIMIT / (0.5 * sma), 1.0)))
+    lower = np.concatenate(
+        [t0 - 0.5, [sma * 0.5, min(80.0, lowest_inclination)], [1e-4, u1_low, u2_low] * 2]
+    )
     upper = np.concatenate([t0 + 0.5, [sma * 1.5, 90.0], [options.max_depth, u1_high, u2_high] * 2])
     fit = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac")
     geometry, per_instrument = unpack(fit.x)
@@ -173,10 +208,12 @@ def fit_white_light(
     jac = fit.jac * row_scale[:, None]
     covariance = np.linalg.pinv(jac.T @ jac)
     depth_index = [first_depth + 3 * k for k in range(len(INSTRUMENTS))]
+    geometry_index = [*range(first_depth), depth_index[1]]
     return WhiteLightFit(
         geometry=geometry,
         depth={ins: float(v[0]) for ins, v in per_instrument.items()},
         limb_darkening={ins: (float(v[1]), float(v[2])) for ins, v in per_instrument.items()},
         depth_covariance=covariance[np.ix_(depth_index, depth_index)],
         noise_inflation=inflation,
+        geometry_covariance=covariance[np.ix_(geometry_index, geometry_index)],
     )

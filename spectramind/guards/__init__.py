@@ -2,6 +2,6 @@
 whose sigma covers what is not known (the ``guards:`` config block)."""
 
 from spectramind.guards.options import GuardOptions
-from spectramind.guards.state import GUARD_STATES, PREDICTORS, GuardRecord
+from spectramind.guards.state import FALLBACK_PREDICTORS, GUARD_STATES, PREDICTORS, GuardRecord
 
-__all__ = ["GUARD_STATES", "PREDICTORS", "GuardOptions", "GuardRecord"]
+__all__ = ["FALLBACK_PREDICTORS", "GUARD_STATES", "PREDICTORS", "GuardOptions", "GuardRecord"]

@@ -16,6 +16,9 @@ import xarray as xr
 GUARD_STATES = ("normal", "partial_transit", "grazing", "no_transit", "failed")
 # What made a planet's submitted depth and sigma.
 PREDICTORS = ("physics_fit", "v50", "prior_predictive", "naive")
+# The predictors of a planet the data cannot support: not a measurement, so no model refines
+# it and no sigma calibration fitted on measured planets rescales it.
+FALLBACK_PREDICTORS = ("prior_predictive", "naive")
 CONTACTS = ("T1", "T2", "T3", "T4")
 
 

@@ -60,6 +60,7 @@ def install_command(bundle: str | Path) -> list[str]:
 
 def inference_artifacts(predictor: str) -> list[str]:
     """What inference reads from artifacts_dir besides the fit's priors (which the fit
-    options select): the naive reference, the sigma calibration, the V50 model."""
-    names = ["naive_reference.json", "sigma_calibration.json"]
+    options select): the fallbacks (naive reference, prior predictive), the sigma
+    calibration, the V50 model."""
+    names = ["naive_reference.json", "prior_predictive.json", "sigma_calibration.json"]
     return [*names, "model/checkpoint.pt"] if predictor == "v50" else names

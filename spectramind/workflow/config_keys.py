@@ -15,7 +15,15 @@ RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "simulate_planet": ("seed", "simulation"),
     "calibrate": ("calibration",),
     "extract": ("extraction",),
-    "fit": ("fit",),
+    "fit": (
+        "fit",
+        "guards.transit_coverage",
+        "guards.min_transit_significance",
+        "guards.contact_probability",
+        "guards.prior_conflict",
+        "guards.prior_conflict_p_value",
+        "guards.failed_planet_fallback",
+    ),
     "limb_darkening_samples": ("fit",),
     "spectral_prior": ("fit.spectral_prior_components",),
     "prior_predictive": ("guards.exclude_from_training",),
@@ -63,6 +71,13 @@ def config_value(config: Mapping[str, Any], key: str) -> Any:
 def config_params(config: Mapping[str, Any], rule: str) -> dict[str, Any]:
     """The params of ``rule``: each config key it reads, by its params name."""
     return {param_name(key): config_value(config, key) for key in RULE_CONFIG_KEYS.get(rule, ())}
+
+
+def block_params(params: Mapping[str, Any], block: str) -> dict[str, Any]:
+    """The keys of config ``block`` a rule reads one by one (``block.key``), gathered back
+    from its params (``block_key``) into the block's dict."""
+    prefix = f"{block}_"
+    return {name.removeprefix(prefix): v for name, v in params.items() if name.startswith(prefix)}
 
 
 def rules_table() -> str:
