@@ -38,8 +38,8 @@ rule prior_predictive:
 
 rule public_baseline:
     input:
-        lightcurves=lambda wildcards: planets_of(
-            "train", "results/lightcurves/{split}/{planet_id}.nc"
+        lightcurves=lambda wildcards: learning_planets(
+            "results/lightcurves/{split}/{planet_id}.nc"
         ),
         labels=top_level("train.csv"),
     output:
@@ -79,8 +79,8 @@ rule limb_darkening_samples:
 
 rule limb_darkening_prior:
     input:
-        samples=lambda wildcards: planets_of(
-            "train", "results/limb_darkening/{split}/{planet_id}.csv"
+        samples=lambda wildcards: learning_planets(
+            "results/limb_darkening/{split}/{planet_id}.csv"
         ),
     output:
         prior=f"{BUILT_ARTIFACTS}/limb_darkening_prior.json",
@@ -114,8 +114,8 @@ rule spectral_prior:
 
 rule white_light_error_scale:
     input:
-        lightcurves=lambda wildcards: planets_of(
-            "train", "results/lightcurves/{split}/{planet_id}.nc"
+        lightcurves=lambda wildcards: learning_planets(
+            "results/lightcurves/{split}/{planet_id}.nc"
         ),
         stars=top_level("train_star_info.csv"),
         labels=top_level("train.csv"),

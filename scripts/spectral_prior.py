@@ -8,7 +8,8 @@ from spectramind.fit.priors import learn_spectrum
 from spectramind.io import read_labels, read_wavelengths
 
 with rule_job(snakemake):
-    labels = read_labels(snakemake.input.labels)
+    excluded = snakemake.params.guards_exclude_from_training
+    labels = read_labels(snakemake.input.labels).drop(excluded, errors="ignore")
     wavelength = read_wavelengths(Path(snakemake.input.wavelengths).parent)
     prior = learn_spectrum(labels, wavelength, snakemake.params.fit_spectral_prior_components)
     write_json_atomic(snakemake.output.prior, prior.to_dict())

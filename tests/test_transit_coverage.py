@@ -18,6 +18,7 @@ from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.fit import FitOptions, FitPriors, fit_planet
 from spectramind.fit.coverage import contact_times, transit_significance
 from spectramind.fit.fallback import fit_or_fallback
+from spectramind.fit.priors import limb_darkening_samples, white_light_pulls
 from spectramind.fit.white_light import VisitCurves, find_transit
 from spectramind.guards import GuardOptions, GuardRecord
 from spectramind.guards.prior_predictive import learn_prior_predictive
@@ -185,3 +186,13 @@ def test_a_failed_fit_gets_the_fallback_and_says_why(edge_root):
     with pytest.raises(OSError, match="HDF error"):
         fit_or_fallback(broken, wavelength, None, priors.prior_predictive, priors.naive, BARE,
                         OFF)  # fmt: skip
+
+
+def test_a_training_planet_without_a_transit_teaches_no_prior(edge_root):
+    """Its limb-darkening samples are none and its white-light pull NaN (the error scale
+    skips it); with the guard off it would teach from the fit's bound."""
+    lightcurves, star, truth = _edge_planet(edge_root, "no_transit")
+    assert limb_darkening_samples(lightcurves, star, truth, BARE).empty
+    assert np.isnan(white_light_pulls(lightcurves, star, truth, None, BARE)).all()
+    pulls = white_light_pulls(lightcurves, star, truth, None, BARE, OFF)
+    assert np.isfinite(pulls).all() and np.abs(pulls).max() > 3

@@ -6,12 +6,14 @@ and the spectral prior (from their labels)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from spectramind.fit.coverage import missing_transit, transit_significance
 from spectramind.fit.limb_darkening import (
     GroupCurves,
     LimbDarkeningPrior,
@@ -28,9 +30,11 @@ from spectramind.fit.planet import (
     white_light_guess,
 )
 from spectramind.fit.spectral_prior import SpectralPrior, learn_spectral_prior
-from spectramind.fit.white_light import INSTRUMENTS, fit_white_light
+from spectramind.fit.white_light import INSTRUMENTS, VisitCurves, find_transit, fit_white_light
+from spectramind.guards import GuardOptions
 from spectramind.guards.prior_predictive import read_prior_predictive
 
+log = logging.getLogger(__name__)
 SAMPLE_COLUMNS = ["wavelength", "Ts", "u1", "u2", "u1_sigma", "u2_sigma"]
 MIN_PRIOR_PLANETS = 3  # fewest labels a spectral prior is learned from
 MIN_ERROR_SCALE_PLANETS = 5  # fewer: the white light's stated sigma is kept (scale 1)
@@ -41,15 +45,20 @@ def limb_darkening_samples(
     star: Mapping[str, float],
     true_depth: np.ndarray,
     options: FitOptions,
+    guards: GuardOptions | None = None,
 ) -> pd.DataFrame:
     """(u1, u2) with sigmas of one training planet: FGS1's white light and each AIRS group,
-    fitted with the geometry from the white light and the depth fixed to the truth."""
+    fitted with the geometry from the white light and the depth fixed to the truth. No rows
+    from a planet whose visits hold no transit (``guards``): its curves say nothing of limb
+    darkening."""
     visits = [
         visit_curves(lightcurves, v, options.regressors) for v in range(lightcurves.sizes["visit"])
     ]
-    white = fit_white_light(
-        visits, (float(star["sma"]), float(star["i"]), float(star["P"])), options
-    )
+    geometry = (float(star["sma"]), float(star["i"]), float(star["P"]))
+    t0_start = seen_transit(visits, geometry, options, guards or GuardOptions())
+    if t0_start is None:
+        return pd.DataFrame(columns=SAMPLE_COLUMNS, dtype=float)
+    white = fit_white_light(visits, geometry, options, None, t0_start)
     channels = airs_channels(lightcurves, visits, white, options)
     start = (white.depth["AIRS-CH0"], *white.limb_darkening["AIRS-CH0"])
     centres, values, covariances = channel_limb_darkening(
@@ -79,6 +88,22 @@ def limb_darkening_samples(
         ]
     )
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+
+
+def seen_transit(
+    visits: list[VisitCurves],
+    geometry: tuple[float, float, float],
+    options: FitOptions,
+    guards: GuardOptions,
+) -> list[float] | None:
+    """The visits' searched mid-times, or None when the transit-coverage guard sees no
+    transit in them (logged)."""
+    searches = [find_transit(v, *geometry, options) for v in visits]
+    reason = missing_transit(transit_significance(searches), guards)
+    if guards.transit_coverage and reason:
+        log.warning("guard: %s; this training planet teaches nothing here", reason)
+        return None
+    return [search.t0_h for search in searches]
 
 
 def learn_limb_darkening(samples: pd.DataFrame) -> LimbDarkeningPrior:
@@ -113,16 +138,21 @@ def white_light_pulls(
     true_depth: np.ndarray,
     prior: LimbDarkeningPrior | None,
     options: FitOptions,
+    guards: GuardOptions | None = None,
 ) -> np.ndarray:
     """(FGS1, AIRS) white-light depth error over its stated sigma for one training planet,
     fitted as a test planet is (with the limb-darkening prior). The true AIRS white depth is
-    the channels' true depths weighted by their flux."""
+    the channels' true depths weighted by their flux. NaN for a planet whose visits hold no
+    transit (``guards``): a test planet like it gets the fallback, not the white light."""
     visits = [
         visit_curves(lightcurves, v, options.regressors) for v in range(lightcurves.sizes["visit"])
     ]
-    guess = white_light_guess(prior, lightcurves, float(star["Ts"])) if prior else None
     geometry = (float(star["sma"]), float(star["i"]), float(star["P"]))
-    white = fit_white_light(visits, geometry, options, guess)
+    t0_start = seen_transit(visits, geometry, options, guards or GuardOptions())
+    if t0_start is None:
+        return np.full(len(INSTRUMENTS), np.nan)
+    guess = white_light_guess(prior, lightcurves, float(star["Ts"])) if prior else None
+    white = fit_white_light(visits, geometry, options, guess, t0_start)
     weight = np.median(lightcurves["flux"].values[0, :, 1:], axis=0)
     truth = np.array([true_depth[0], np.sum(weight * true_depth[1:]) / weight.sum()])
     fitted = np.array([white.depth[ins] for ins in INSTRUMENTS])
