@@ -50,16 +50,17 @@ from physics_fit import (
 from spectramind import io
 from spectramind.evaluation.metrics import competition_score, naive_reference
 from spectramind.fit import FitPriors, fit_planet
+from spectramind.fit.fallback import fit_or_fallback
 from spectramind.guards import GuardOptions, GuardRecord
 from spectramind.guards.prior_predictive import learn_prior_predictive
 from spectramind.simulate import SimulationConfig
 
-GUARDS = {"on": GuardOptions(), "off": GuardOptions(transit_coverage=False, prior_conflict=False,
-                                                     failed_planet_fallback=False)}  # fmt: skip
+# Off: the guards that change a measured planet's prediction. A fit that raises gets the
+# fallback in both (without it the run fails, and no score exists to compare).
+GUARDS = {"on": GuardOptions(), "off": GuardOptions(transit_coverage=False, prior_conflict=False)}
 # issue 21's done-when thresholds
 WORST_PLANET = -0.5
 NO_TRANSIT_Z95 = 3.0
-EDGE_SHARE = 0.05
 EDGE_TOLERANCE = 0.01
 GUARD_COST = 0.005
 FIRE_RATE = 0.01
@@ -87,7 +88,11 @@ def _fit(task: tuple[Path, int, str]) -> tuple[int, str, dict]:
     star = io.read_star_info(workdir / "raw", "test").loc[planet_id]
     with xr.open_dataset(workdir / "lightcurves/test" / f"{planet_id}.nc") as lc:
         lc = lc.load()
-    fit = fit_planet(lc, star, workflow_options()[2], _PRIORS, GUARDS[guards])
+    options, guard = workflow_options()[2], GUARDS[guards]
+    fit = fit_or_fallback(
+        lambda: fit_planet(lc, star, options, _PRIORS, guard), lc["wavelength"].values, star,
+        _PRIORS.prior_predictive, _PRIORS.naive, options, guard,
+    )  # fmt: skip
     record = GuardRecord.from_attrs(dict(fit.attrs))
     return planet_id, guards, {
         "depth": np.clip(fit["depth"].values, 0.0, None), "sigma": fit["sigma"].values,
@@ -164,14 +169,15 @@ def report(results: dict[str, dict], truth: pd.DataFrame, edges: pd.Series, naiv
             for kind in sorted(set(edges.loc[ids]))
         },
     }  # fmt: skip
+    edge_share = 1 - float(np.mean(normal))  # issue 21's set: 5 %
     normal_on, normal_off = summary["score of the normal planets, guards on"], summary[
         "score of the normal planets, guards off"]  # fmt: skip
     summary["checks"] = {
         f"no planet below {WORST_PLANET}": summary["worst planet score, guards on"] >= WORST_PLANET,
         f"no-transit |z| p95 <= {NO_TRANSIT_Z95}": not no_transit.any()
         or summary["no-transit planets: |z| of the truth, 95th percentile"] <= NO_TRANSIT_Z95,
-        "set >= (1 - 0.05) x normal - 0.01": summary["score, guards on"]
-        >= (1 - EDGE_SHARE) * normal_on - EDGE_TOLERANCE,
+        f"set >= (1 - {edge_share:.3f} edge share) x normal - {EDGE_TOLERANCE}":
+            summary["score, guards on"] >= (1 - edge_share) * normal_on - EDGE_TOLERANCE,
         f"guards cost the normal planets <= {GUARD_COST}": normal_off - normal_on <= GUARD_COST,
         f"guards fire on <= {FIRE_RATE:.0%} of normal planets":
             np.mean(fired[normal]) <= FIRE_RATE,

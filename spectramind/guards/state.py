@@ -47,12 +47,10 @@ class GuardRecord:
 
     @property
     def fired(self) -> bool:
-        """Whether the planet got anything but the normal fit."""
-        return (
-            self.state != "normal"
-            or self.predictor != "physics_fit"
-            or (self.spectral_prior == "conflict")
-        )
+        """Whether the planet got anything but the normal fit: a fallback, or the spectral
+        prior dropped. (A partial transit or a grazing orbit keeps the fit, whose sigma holds
+        the geometry's uncertainty: its state is a warning, not another prediction.)"""
+        return self.predictor in FALLBACK_PREDICTORS or self.spectral_prior == "conflict"
 
     def attrs(self) -> dict[str, str | float]:
         """netCDF attributes (``guard_*``) of a fit file."""
