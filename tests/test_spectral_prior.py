@@ -9,13 +9,16 @@ import numpy as np
 import pytest
 from scipy.linalg import cho_factor
 
+from spectramind.evaluation.injection import project_amplitude
 from spectramind.fit.spectral_prior import (
     NUGGET_FLOOR,
     SpectralPrior,
+    guarded_posterior,
     learn_spectral_prior,
     posterior,
     squared_exponential,
 )
+from spectramind.simulate.injection import CO2_BAND_2_7_UM, co2_template
 
 # FGS1 white light, then 282 AIRS-CH0 bins.
 WAVELENGTH = np.concatenate([[0.705], np.linspace(1.95, 3.85, 282)])
@@ -153,10 +156,30 @@ def test_noise_free_labels_give_a_positive_definite_prior() -> None:
 
 def test_round_trip_is_exact(prior: SpectralPrior) -> None:
     restored = SpectralPrior.from_dict(json.loads(json.dumps(prior.to_dict())))
-    for name in ("wavelength", "mean_shape", "components", "variances"):
+    for name in ("wavelength", "mean_shape", "components", "variances", "out_of_span_variance"):
         np.testing.assert_array_equal(getattr(restored, name), getattr(prior, name))
     for name in ("gp_amplitude", "gp_length_um", "nugget"):
         assert getattr(restored, name) == getattr(prior, name)
+
+
+def test_a_dict_from_before_out_of_span_variance_reads_as_the_nugget(prior: SpectralPrior) -> None:
+    data = prior.to_dict()
+    del data["out_of_span_variance"]
+    restored = SpectralPrior.from_dict(data)
+    np.testing.assert_array_equal(restored.out_of_span_variance, np.full(283, prior.nugget))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [([1e-10] * 282, r"out_of_span_variance has shape \(282,\)"), ([0.0] * 283, "> 0")],
+    ids=["shape", "zero"],
+)
+def test_from_dict_rejects_a_bad_out_of_span_variance(
+    prior: SpectralPrior, value: list[float], message: str
+) -> None:
+    data = prior.to_dict() | {"out_of_span_variance": value}
+    with pytest.raises(ValueError, match=message):
+        SpectralPrior.from_dict(data)
 
 
 def test_from_dict_names_a_wrong_shaped_component(prior: SpectralPrior) -> None:
@@ -179,3 +202,110 @@ def test_bad_labels_are_rejected(edit: object, message: str) -> None:
     labels = draw_spectra(np.random.default_rng(7), 10)
     with pytest.raises(ValueError, match=message):
         learn_spectral_prior(edit(labels), WAVELENGTH, n_components=6)
+
+
+def test_out_of_span_variance_is_honest_about_what_the_span_misses() -> None:
+    # Ten labels, six components: in sample they soak up most of the residual, so the GP and
+    # nugget fitted there claim too little; held-out labels show the truth.
+    rng = np.random.default_rng(8)
+    learned = learn_spectral_prior(draw_spectra(rng, 10, gp_amplitude=30e-6), WAVELENGTH)
+    assert np.median(learned.out_of_span_variance) > 10 * learned.nugget
+    fields = list(SpectralPrior.__dataclass_fields__)[:-1]
+    nugget_only = SpectralPrior(*(getattr(learned, name) for name in fields))
+    covariance = np.diag(np.full(283, (10e-6) ** 2))  # precise data: the prior matters
+    pulls: dict[str, list[np.ndarray]] = {"cv": [], "nugget": []}
+    for truth in draw_spectra(rng, 60, gp_amplitude=30e-6):
+        depth = truth + 10e-6 * rng.standard_normal(283)
+        for name, used in (("cv", learned), ("nugget", nugget_only)):
+            mean, sigma = posterior(used, depth, covariance)
+            pulls[name].append((mean - truth) / sigma)
+    # Measured: 0.82 with the cross-validated variance, 1.63 with the nugget alone.
+    assert 0.7 < np.std(pulls["cv"]) < 1.1
+    assert np.std(pulls["nugget"]) > 1.4
+
+
+@pytest.fixture(scope="module")
+def alike_prior() -> SpectralPrior:
+    """A prior from noise-free labels that are all alike: bands, no residual."""
+    rng = np.random.default_rng(9)
+    labels = rng.uniform(1e-3, 2e-2, (60, 1)) + rng.uniform(50e-6, 200e-6, (60, 3)) @ BANDS
+    return learn_spectral_prior(labels, WAVELENGTH, n_components=3)
+
+
+def alike_planet(rng: np.random.Generator) -> np.ndarray:
+    return rng.uniform(1e-3, 2e-2) + rng.uniform(50e-6, 200e-6, 3) @ BANDS
+
+
+def band_measurement(rng: np.random.Generator) -> np.ndarray:
+    """Covariance of depths measured at ~100 ppm per bin with a 30 ppm AIRS common offset."""
+    return np.diag(rng.uniform(80e-6, 120e-6, 283) ** 2) + (30e-6) ** 2 * np.outer(AIRS, AIRS)
+
+
+@pytest.mark.parametrize("amplitude_ppm", [300, 1000])
+def test_guard_recovers_a_band_the_labels_never_had(
+    alike_prior: SpectralPrior, amplitude_ppm: float
+) -> None:
+    centre, width, _ = CO2_BAND_2_7_UM
+    band = np.exp(-0.5 * ((WAVELENGTH - centre) / width) ** 2)
+    rng = np.random.default_rng(10)
+    covariance = band_measurement(rng)
+    uninjected = rng.multivariate_normal(alike_planet(rng), covariance)
+    injected = uninjected + amplitude_ppm * 1e-6 * band
+    baseline = guarded_posterior(alike_prior, uninjected, covariance, 1e-4)
+    guarded = guarded_posterior(alike_prior, injected, covariance, 1e-4)
+    assert not baseline.conflict and guarded.conflict and guarded.statistic < 1e-4
+    assert guarded.conflict_bins[band > 0.5].all()
+
+    def recovered(result: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+        difference = (result[0] - baseline.mean)[1:] * 1e6
+        return project_amplitude(difference, result[1][1:] * 1e6, band[1:])
+
+    amplitude, sigma = recovered((guarded.mean, guarded.sigma))
+    assert abs(amplitude - amplitude_ppm) < 2 * sigma
+    crushed, crushed_sigma = recovered(posterior(alike_prior, injected, covariance))
+    assert amplitude_ppm - crushed > 5 * crushed_sigma  # what the guard is for
+    data_sigma = np.sqrt(np.diag(covariance))
+    assert np.all(guarded.sigma[guarded.conflict_bins] >= data_sigma[guarded.conflict_bins])
+
+
+def test_guard_recovers_both_co2_bands_at_1000_ppm(alike_prior: SpectralPrior) -> None:
+    template = co2_template(WAVELENGTH) * AIRS
+    rng = np.random.default_rng(11)
+    covariance = band_measurement(rng)
+    uninjected = rng.multivariate_normal(alike_planet(rng), covariance)
+    baseline = guarded_posterior(alike_prior, uninjected, covariance, 1e-4)
+    guarded = guarded_posterior(alike_prior, uninjected + 1e-3 * template, covariance, 1e-4)
+    difference = (guarded.mean - baseline.mean)[1:] * 1e6
+    amplitude, sigma = project_amplitude(difference, guarded.sigma[1:] * 1e6, template[1:])
+    assert abs(amplitude - 1000) < 2 * sigma
+    assert not guarded.conflict_bins[0]  # FGS1 is no neighbour of the CO2 bands
+
+
+def test_guard_leaves_planets_like_the_labels_alone(alike_prior: SpectralPrior) -> None:
+    rng = np.random.default_rng(12)
+    statistics = []
+    for _ in range(200):
+        covariance = band_measurement(rng)
+        truth = alike_planet(rng)
+        depth = truth + np.linalg.cholesky(covariance) @ rng.standard_normal(283)
+        guarded = guarded_posterior(alike_prior, depth, covariance, 1e-4)
+        assert not guarded.conflict and not guarded.conflict_bins.any()
+        mean, sigma = posterior(alike_prior, depth, covariance)
+        np.testing.assert_array_equal(guarded.mean, mean)
+        np.testing.assert_array_equal(guarded.sigma, sigma)
+        statistics.append(guarded.statistic)
+    # The Bonferroni-adjusted p-values are conservative but not absurdly so.
+    assert np.median(statistics) == 1.0 and 1e-4 < np.min(statistics) < 1.0
+
+
+def test_guard_off_is_the_plain_posterior(alike_prior: SpectralPrior) -> None:
+    rng = np.random.default_rng(13)
+    covariance = band_measurement(rng)
+    depth = rng.multivariate_normal(alike_planet(rng), covariance) + 1e-3 * co2_template(WAVELENGTH)
+    unguarded = guarded_posterior(alike_prior, depth, covariance, None)
+    mean, sigma = posterior(alike_prior, depth, covariance)
+    np.testing.assert_array_equal(unguarded.mean, mean)
+    np.testing.assert_array_equal(unguarded.sigma, sigma)
+    assert not unguarded.conflict and np.isnan(unguarded.statistic)
+    with pytest.raises(ValueError, match=r"p_value must lie in \(0, 1\)"):
+        guarded_posterior(alike_prior, depth, covariance, 0.0)

@@ -1,7 +1,8 @@
 """The physics fit's predictions of train planets as a test planet would get them: each
 planet's spectral-prior posterior uses a prior learned without its own label (cross-fitted
 over folds of the train planets), so what learns from them (sigma calibration, the V50 model)
-does not learn to trust the fit more than a test planet's deserves."""
+does not learn to trust the fit more than a test planet's deserves. The posterior is guarded
+against prior-data conflict as a test planet's is (spectral_prior.guarded_posterior)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import xarray as xr
 
 from spectramind.fit.options import FitOptions
 from spectramind.fit.priors import MIN_PRIOR_PLANETS, learn_spectrum
-from spectramind.fit.spectral_prior import posterior
+from spectramind.fit.spectral_prior import guarded_posterior
 
 
 def fit_covariance(fit: xr.Dataset) -> np.ndarray:
@@ -28,10 +29,12 @@ def cross_fitted_physics(
     components: int,
     folds: int,
     seed: int,
+    p_value: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Physics mu and sigma (planets, 283) of training planets whose spectral prior never saw
     their own label: the planets are split into ``folds`` (seeded), and each fold's
-    posteriors use a prior learned from the other folds' labels."""
+    posteriors use a prior learned from the other folds' labels, dropped where a planet's
+    data conflict with it at ``p_value`` (guards.prior_conflict_p_value; None: no test)."""
     n_planets = len(fits)
     folds = min(folds, n_planets)
     if n_planets - int(np.ceil(n_planets / folds)) < MIN_PRIOR_PLANETS:
@@ -46,7 +49,9 @@ def cross_fitted_physics(
         rest = np.setdiff1d(order, held_out)
         prior = learn_spectrum(labels[rest], wavelength, components)
         for k in held_out:
-            mu[k], sigma[k] = posterior(prior, fits[k]["fit_depth"].values, fit_covariance(fits[k]))
+            depth, covariance = fits[k]["fit_depth"].values, fit_covariance(fits[k])
+            guarded = guarded_posterior(prior, depth, covariance, p_value)
+            mu[k], sigma[k] = guarded.mean, guarded.sigma
     return mu, sigma
 
 
@@ -57,11 +62,13 @@ def train_physics_predictions(
     fit_options: FitOptions,
     folds: int,
     seed: int,
+    p_value: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The physics mu and sigma of train planets as a test planet would get them: cross-fitted
-    when the fit uses a spectral prior, else the fits' own depths and sigmas."""
+    when the fit uses a spectral prior (guarded against conflict at ``p_value``), else the
+    fits' own depths and sigmas."""
     if not fit_options.spectral_prior:
         return (np.array([f["depth"].values for f in fits]),
                 np.array([f["sigma"].values for f in fits]))  # fmt: skip
     components = fit_options.spectral_prior_components
-    return cross_fitted_physics(fits, labels, wavelength, components, folds, seed)
+    return cross_fitted_physics(fits, labels, wavelength, components, folds, seed, p_value)

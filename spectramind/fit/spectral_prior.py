@@ -4,27 +4,43 @@ with one planet's per-bin depth fit.
 Model of a transit-depth spectrum x (one value per bin):
 
     x = level * 1 + mean_shape + components^T c + r,
-    c ~ N(0, diag(variances)),  r ~ GP(squared exponential in wavelength) + nugget * I.
+    c ~ N(0, diag(variances)),  r ~ GP(squared exponential in wavelength) + diag(v).
 
 The level has a flat (improper) prior because planets' depths span two decades; it is
 marginalised exactly (Rasmussen & Williams 2006, GPML section 2.7, vague-prior limit) rather
 than given a huge variance, which would wreck the conditioning at depths ~1e-2 and sigmas
 ~1e-5. Everything else is learned from the level-removed training spectra: PCA for the
-components, maximum marginal likelihood for the GP and the nugget.
+components, maximum marginal likelihood for the GP and the nugget. The out-of-span variance v
+(per bin, at least the nugget) is what the GP and nugget, fitted in sample, leave out of
+spectra the prior never saw: K-fold cross-validation over the labels measures it.
+
+A planet unlike every training label (a band no label had) conflicts with that prior, and the
+posterior would crush the band towards the prior's mean. ``guarded_posterior`` first tests the
+data-alone depths against the prior's predictive (globally and in windows of neighbouring
+bins) and drops the prior where they conflict (Evans & Moshonov 2006, prior-data conflict).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, qr, solve_triangular
 from scipy.optimize import minimize, minimize_scalar
+from scipy.stats import chi2
 
 NUGGET_FLOOR = 1e-12  # (1 ppm)^2: keeps the prior positive-definite on noise-free labels
 _LENGTH_GRID = 12  # SE lengths tried before the bounded refinement
 # (log amplitude, log nugget excess) in units of the residual rms and its square
 _AMP_NUGGET_BOUNDS = [(-15.0, 8.0), (-30.0, 3.0)]
+CV_FOLDS = 5  # folds of the out-of-span variance's cross-validation
+# Widths (bins) of the windows the conflict test scans: a CO2 band (~0.12 um FWHM) spans ~15
+# AIRS channels, a narrow line a few.
+CONFLICT_WIDTHS = (4, 8, 16, 32)
+GAP_FACTOR = 5  # a step this many times the median spacing splits the bins into stretches
+_ARRAY_FIELDS = ("wavelength", "mean_shape", "components", "variances", "out_of_span_variance")
+_SCALAR_FIELDS = ("gp_amplitude", "gp_length_um", "nugget")
 
 
 def squared_exponential(wavelength: np.ndarray, amplitude: float, length_um: float) -> np.ndarray:
@@ -44,17 +60,36 @@ class SpectralPrior:
     gp_amplitude: float
     gp_length_um: float
     nugget: float
+    # (n_bins,) variance outside the span, > 0; None (older priors): the nugget in every bin
+    out_of_span_variance: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        for name in ("wavelength", "mean_shape", "components", "variances"):
+        for name in _SCALAR_FIELDS:
+            object.__setattr__(self, name, float(getattr(self, name)))
+        if self.out_of_span_variance is None:
+            nuggets = np.full(np.shape(self.wavelength), self.nugget)
+            object.__setattr__(self, "out_of_span_variance", nuggets)
+        for name in _ARRAY_FIELDS:
             array = np.array(getattr(self, name), dtype=float)
             array.flags.writeable = False
             object.__setattr__(self, name, array)
-        for name in ("gp_amplitude", "gp_length_um", "nugget"):
-            object.__setattr__(self, name, float(getattr(self, name)))
         self._validate()
 
     def _validate(self) -> None:
+        self._validate_scalars()
+        self._validate_arrays()
+
+    def _validate_scalars(self) -> None:
+        if not 0 <= self.gp_amplitude < np.inf:  # the chained test also rejects NaN
+            raise ValueError(
+                f"SpectralPrior.gp_amplitude must be finite and >= 0, got {self.gp_amplitude}"
+            )
+        for name in _SCALAR_FIELDS[1:]:
+            value = getattr(self, name)
+            if not 0 < value < np.inf:
+                raise ValueError(f"SpectralPrior.{name} must be finite and > 0, got {value}")
+
+    def _validate_arrays(self) -> None:
         n_bins = self.wavelength.size
         k = self.components.shape[0] if self.components.ndim == 2 else self.variances.size
         expected = {
@@ -62,6 +97,7 @@ class SpectralPrior:
             "mean_shape": (n_bins,),
             "components": (k, n_bins),
             "variances": (k,),
+            "out_of_span_variance": (n_bins,),
         }
         for name, shape in expected.items():
             array = getattr(self, name)
@@ -74,20 +110,14 @@ class SpectralPrior:
                 raise ValueError(f"SpectralPrior.{name} holds NaN or inf values")
         if np.any(self.variances < 0):
             raise ValueError("SpectralPrior.variances must be >= 0")
-        if not 0 <= self.gp_amplitude < np.inf:  # the chained test also rejects NaN
-            raise ValueError(
-                f"SpectralPrior.gp_amplitude must be finite and >= 0, got {self.gp_amplitude}"
-            )
-        for name in ("gp_length_um", "nugget"):
-            value = getattr(self, name)
-            if not 0 < value < np.inf:
-                raise ValueError(f"SpectralPrior.{name} must be finite and > 0, got {value}")
+        if np.any(self.out_of_span_variance <= 0):
+            raise ValueError("SpectralPrior.out_of_span_variance must be > 0 in every bin")
 
     def covariance(self) -> np.ndarray:
         """(n_bins, n_bins) prior covariance of the level-removed spectrum."""
         pca = self.components.T @ (self.variances[:, None] * self.components)
         gp = squared_exponential(self.wavelength, self.gp_amplitude, self.gp_length_um)
-        return pca + gp + self.nugget * np.eye(self.wavelength.size)
+        return pca + gp + np.diag(self.out_of_span_variance)
 
     def to_dict(self) -> dict:
         """JSON-serialisable form; floats round-trip exactly through json."""
@@ -99,12 +129,14 @@ class SpectralPrior:
             "gp_amplitude": self.gp_amplitude,
             "gp_length_um": self.gp_length_um,
             "nugget": self.nugget,
+            "out_of_span_variance": self.out_of_span_variance.tolist(),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> SpectralPrior:
-        """Inverse of to_dict; ValueError naming a missing key or a wrong-shaped field."""
-        missing = [name for name in cls.__dataclass_fields__ if name not in data]
+        """Inverse of to_dict; ValueError naming a missing key or a wrong-shaped field. A dict
+        written before out_of_span_variance existed reads as the nugget in every bin."""
+        missing = [name for name in (*_ARRAY_FIELDS[:-1], *_SCALAR_FIELDS) if name not in data]
         if missing:
             raise ValueError(f"SpectralPrior dict lacks {', '.join(missing)}")
         return cls(
@@ -115,22 +147,68 @@ class SpectralPrior:
             gp_amplitude=data["gp_amplitude"],
             gp_length_um=data["gp_length_um"],
             nugget=data["nugget"],
+            out_of_span_variance=data.get("out_of_span_variance"),
         )
 
 
 def learn_spectral_prior(
-    labels: np.ndarray, wavelength: np.ndarray, n_components: int = 6
+    labels: np.ndarray, wavelength: np.ndarray, n_components: int = 6, folds: int = CV_FOLDS
 ) -> SpectralPrior:
-    """Learn the prior from labels (n_planets, n_bins) of true depths at wavelength (um)."""
+    """Learn the prior from labels (n_planets, n_bins) of true depths at wavelength (um); its
+    out-of-span variance from ``folds``-fold cross-validation over the labels."""
     labels, wavelength = _checked_labels(labels, wavelength, n_components)
     shapes = labels - labels.mean(axis=1, keepdims=True)
+    mean_shape, components, variances = _principal_components(shapes, n_components)
+    amplitude, length, nugget = _fit_residual_gp(shapes - mean_shape, components, wavelength)
+    gp = squared_exponential(wavelength, amplitude, length)
+    out_of_span = _cross_validated_out_of_span(shapes, n_components, gp, nugget, folds)
+    return SpectralPrior(
+        wavelength, mean_shape, components, variances, amplitude, length, nugget, out_of_span
+    )
+
+
+def _principal_components(
+    shapes: np.ndarray, n_components: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean (n_bins,), the leading n_components principal directions (k, n_bins) and their
+    variances (k,) of the level-removed spectra (n_planets, n_bins)."""
     mean_shape = shapes.mean(axis=0)
-    centred = shapes - mean_shape
-    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-    components = _fix_signs(vt[:n_components])
-    variances = singular[:n_components] ** 2 / (labels.shape[0] - 1)
-    amplitude, length, nugget = _fit_residual_gp(centred, components, wavelength)
-    return SpectralPrior(wavelength, mean_shape, components, variances, amplitude, length, nugget)
+    _, singular, vt = np.linalg.svd(shapes - mean_shape, full_matrices=False)
+    variances = singular[:n_components] ** 2 / (len(shapes) - 1)
+    return mean_shape, _fix_signs(vt[:n_components]), variances
+
+
+def _cross_validated_out_of_span(
+    shapes: np.ndarray, n_components: int, gp: np.ndarray, nugget: float, folds: int
+) -> np.ndarray:
+    """Per-bin variance (n_bins,) of what a prior learned without a fold misses of the fold's
+    level-removed spectra: the held-out residual outside that prior's span (level + mean +
+    components), beyond what the GP and nugget predict of it, plus the nugget.
+
+    The GP and nugget are fitted in sample, where the components have already soaked up
+    each label's own quirks; held-out spectra show what the span really leaves out, bin by
+    bin (a band some labels have and others lack, a wing the components miss)."""
+    n_planets, n_bins = shapes.shape
+    order = np.random.default_rng(0).permutation(n_planets)  # fixed: the prior is reproducible
+    observed, predicted = np.zeros(n_bins), np.zeros(n_bins)
+    for held_out in np.array_split(order, min(folds, n_planets)):
+        rest = np.setdiff1d(order, held_out)
+        mean_shape, components, _ = _principal_components(
+            shapes[rest], min(n_components, len(rest) - 1)
+        )
+        spanned, _ = qr(np.column_stack([np.ones(n_bins), components.T]), mode="economic")
+        residual = shapes[held_out] - mean_shape
+        residual -= (residual @ spanned) @ spanned.T
+        observed += np.sum(residual**2, axis=0)
+        predicted += len(held_out) * _projected_diagonal(gp + nugget * np.eye(n_bins), spanned)
+    return nugget + np.clip((observed - predicted) / n_planets, 0.0, None)
+
+
+def _projected_diagonal(covariance: np.ndarray, spanned: np.ndarray) -> np.ndarray:
+    """diag(P C P) with P = I - Q Q^T the projector off the orthonormal columns Q."""
+    projected = covariance - spanned @ (spanned.T @ covariance)
+    projected -= (projected @ spanned) @ spanned.T
+    return np.diag(projected).copy()
 
 
 def _checked_labels(
@@ -227,25 +305,207 @@ def posterior(
     """Posterior mean and per-bin sigma of the spectrum given fitted depths (n_bins,) with
     measurement covariance (n_bins, n_bins), the level marginalised under a flat prior."""
     depth, covariance = _checked_measurement(prior, depth, covariance)
-    p0 = prior.covariance()
-    ones = np.ones(depth.size)
+    level = np.ones((depth.size, 1))
+    return _flat_basis_posterior(prior.covariance(), prior.mean_shape, depth, covariance, level)
+
+
+def _flat_basis_posterior(
+    p0: np.ndarray,
+    mean_shape: np.ndarray,
+    depth: np.ndarray,
+    covariance: np.ndarray,
+    basis: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and sigma of x = mean_shape + basis b + g, g ~ N(0, p0), from depth = x
+    + noise (covariance), with a flat prior on b marginalised exactly (GPML eq. 2.41-2.42):
+    the basis (n_bins, p) holds the level and, where the prior is dropped, one column per bin."""
+    factor = _cholesky(p0 + covariance)
+    k_inv_h = cho_solve(factor, basis)
+    information = basis.T @ k_inv_h  # H^T K^-1 H
+    residual = depth - mean_shape
+    fitted = basis @ np.linalg.solve(information, k_inv_h.T @ residual)  # GLS flat terms
+    mean = mean_shape + fitted + p0 @ cho_solve(factor, residual - fitted)
+    # P0 - P0 K^-1 P0 as P0 - A^T A with A = L^-1 P0: the subtracted term stays PSD.
+    whitened = solve_triangular(factor[0], p0, lower=True)
+    r = basis - p0 @ k_inv_h
+    flat = np.sum(r * np.linalg.solve(information, r.T).T, axis=1)
+    variance = np.diag(p0) - np.sum(whitened**2, axis=0) + flat
+    return mean, np.sqrt(np.clip(variance, 0.0, None))  # clip: rounding on very precise data
+
+
+def _cholesky(predictive: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Lower Cholesky factor of prior + measurement covariance, or a ValueError saying why."""
     try:
-        factor = cho_factor(p0 + covariance, lower=True)
+        return cho_factor(predictive, lower=True)
     except LinAlgError as error:
         raise ValueError(
             "measurement covariance is not positive-definite: prior + measurement has no "
             "Cholesky factor"
         ) from error
-    k_inv_h = cho_solve(factor, ones)
-    level_information = ones @ k_inv_h  # H^T K^-1 H
-    residual = depth - prior.mean_shape
-    level = (k_inv_h @ residual) / level_information  # GLS mean of the flat level
-    mean = prior.mean_shape + level + p0 @ cho_solve(factor, residual - level)
-    # P0 - P0 K^-1 P0 as P0 - A^T A with A = L^-1 P0: the subtracted term stays PSD.
-    whitened = solve_triangular(factor[0], p0, lower=True)
-    r = ones - p0 @ k_inv_h
-    variance = np.diag(p0) - np.sum(whitened**2, axis=0) + r**2 / level_information
-    return mean, np.sqrt(np.clip(variance, 0.0, None))  # clip: rounding on very precise data
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: arrays have no single truth value
+class SpectralPosterior:
+    """guarded_posterior's answer: mean and sigma (n_bins,), whether the data conflicted with
+    the prior, the bins where the prior was dropped, and the statistic: the smallest
+    Bonferroni-adjusted p-value of the conflict tests on all bins (NaN when not tested)."""
+
+    mean: np.ndarray
+    sigma: np.ndarray
+    conflict: bool
+    conflict_bins: np.ndarray  # (n_bins,) bool
+    statistic: float
+
+
+class _Window(NamedTuple):
+    """A run of neighbouring bins the conflict test scans: its bins, the bins a conflict
+    there frees (half a window more on each side: a band's wings reach beyond where it is
+    detectable) and a Gaussian bump across it (n_bins,), the smooth feature to match."""
+
+    bins: np.ndarray
+    reach: np.ndarray
+    bump: np.ndarray
+
+
+def guarded_posterior(
+    prior: SpectralPrior, depth: np.ndarray, covariance: np.ndarray, p_value: float | None
+) -> SpectralPosterior:
+    """The posterior, with the prior dropped in the bins where the data-alone depths conflict
+    with its predictive at false-alarm probability ``p_value`` (None: no test, the plain
+    posterior).
+
+    The most conflicted window's reach is freed, and the rest tested again, until nothing
+    conflicts (a global conflict frees every bin). Freed bins get a flat prior: their mean
+    follows the data (net of the noise the other bins pin down, a common offset) and their
+    sigma is at least the data's alone, so the prior neither shrinks them towards its mean
+    nor lets them pull the other bins' shape."""
+    depth, covariance = _checked_measurement(prior, depth, covariance)
+    if p_value is None:
+        no_test = np.zeros(depth.size, dtype=bool)
+        return SpectralPosterior(*posterior(prior, depth, covariance), False, no_test, np.nan)
+    if not 0 < p_value < 1:
+        raise ValueError(f"the prior-conflict p_value must lie in (0, 1), got {p_value}")
+    p0 = prior.covariance()
+    windows = _windows(prior.wavelength)
+    free = np.zeros(depth.size, dtype=bool)
+    smallest, flagged = _most_conflicted(p0, prior.mean_shape, depth, covariance, free, windows)
+    statistic = smallest
+    while smallest < p_value and not free.all():
+        free |= flagged
+        smallest, flagged = _most_conflicted(p0, prior.mean_shape, depth, covariance, free, windows)
+    mean, sigma = _freed_posterior(p0, prior.mean_shape, depth, covariance, free)
+    return SpectralPosterior(mean, sigma, bool(free.any()), free, statistic)
+
+
+def _windows(wavelength: np.ndarray) -> list[_Window]:
+    """Runs of neighbours in wavelength of each width in CONFLICT_WIDTHS, overlapping by
+    half, the last flush with the red end, inside each stretch without a gap (FGS1's bin is
+    no neighbour of AIRS's first channel)."""
+    order = np.argsort(wavelength, kind="stable")
+    steps = np.diff(wavelength[order])
+    gaps = np.flatnonzero(steps > GAP_FACTOR * np.median(steps)) + 1
+    return [
+        window
+        for stretch in np.split(order, gaps)
+        for width in CONFLICT_WIDTHS
+        if width < stretch.size
+        for window in _stretch_windows(stretch, width, wavelength.size)
+    ]
+
+
+def _stretch_windows(stretch: np.ndarray, width: int, n_bins: int) -> list[_Window]:
+    """The windows of one width over one stretch of bins (in wavelength order)."""
+    size = stretch.size
+    starts = np.unique(np.r_[np.arange(0, size - width, width // 2), size - width])
+    windows = []
+    for start in starts:
+        bins = stretch[start : start + width]
+        bump = np.zeros(n_bins)
+        bump[bins] = np.exp(-0.5 * ((np.arange(width) - (width - 1) / 2) / (width / 4)) ** 2)
+        reach = stretch[max(start - width // 2, 0) : start + width + width // 2]
+        windows.append(_Window(bins, reach, bump))
+    return windows
+
+
+def _most_conflicted(
+    p0: np.ndarray,
+    mean_shape: np.ndarray,
+    depth: np.ndarray,
+    covariance: np.ndarray,
+    free: np.ndarray,
+    windows: list[_Window],
+) -> tuple[float, np.ndarray]:
+    """Smallest Bonferroni-adjusted p-value of the kept (not free) bins' depths against the
+    prior's predictive (level marginalised), and the bins a conflict there frees.
+
+    Tests: the global chi2 (n_kept - 1 dof); per window, its kept bins given every other
+    kept bin (chi2, one dof per bin) and the bump's matched filter (chi2, 1 dof)."""
+    kept = np.flatnonzero(~free)
+    block = np.ix_(kept, kept)
+    precision = _level_projected_precision(p0[block] + covariance[block])
+    residual = (depth - mean_shape)[kept]
+    scores = precision @ residual  # ~ N(0, precision) under the prior
+    index = np.full(depth.size, -1)
+    index[kept] = np.arange(kept.size)
+    insides = [index[w.bins][index[w.bins] >= 0] for w in windows]
+    tested = [k for k, inside in enumerate(insides) if 0 < inside.size < kept.size]
+    bumps = np.array([windows[k].bump[kept] for k in tested]).reshape(len(tested), kept.size)
+    statistics = np.r_[
+        scores @ residual,
+        _block_statistics(precision, scores, [insides[k] for k in tested]),
+        (bumps @ scores) ** 2 / np.sum((bumps @ precision) * bumps, axis=1),
+    ]
+    dofs = np.r_[kept.size - 1, [insides[k].size for k in tested], np.ones(len(tested))]
+    p = chi2.sf(statistics, np.maximum(dofs, 1)) * (1 + 2 * len(windows))
+    best = int(np.argmin(p))
+    if best == 0:
+        return min(1.0, float(p[0])), ~free
+    reach = np.zeros(depth.size, dtype=bool)
+    reach[windows[tested[(best - 1) % len(tested)]].reach] = True
+    return min(1.0, float(p[best])), reach
+
+
+def _block_statistics(
+    precision: np.ndarray, scores: np.ndarray, blocks: list[np.ndarray]
+) -> np.ndarray:
+    """scores_W^T precision_WW^-1 scores_W for each block W of indices, solved in batches of
+    blocks of one size: the chi2 of the block's data given all the others'."""
+    statistics = np.empty(len(blocks))
+    sizes = np.array([b.size for b in blocks], dtype=int)
+    for size in np.unique(sizes):
+        which = np.flatnonzero(sizes == size)
+        rows = np.array([blocks[k] for k in which])  # (m, size)
+        solved = np.linalg.solve(
+            precision[rows[:, :, None], rows[:, None, :]], scores[rows][..., None]
+        )
+        statistics[which] = np.sum(scores[rows] * solved[..., 0], axis=1)
+    return statistics
+
+
+def _level_projected_precision(predictive: np.ndarray) -> np.ndarray:
+    """K^-1 - K^-1 1 1^T K^-1 / (1^T K^-1 1): the precision of the data with the flat level
+    projected out (Pi K Pi = Pi, Pi 1 = 0)."""
+    inverse = cho_solve(_cholesky(predictive), np.eye(predictive.shape[0]))
+    k_inv_h = inverse.sum(axis=1)
+    return inverse - np.outer(k_inv_h, k_inv_h) / k_inv_h.sum()
+
+
+def _freed_posterior(
+    p0: np.ndarray,
+    mean_shape: np.ndarray,
+    depth: np.ndarray,
+    covariance: np.ndarray,
+    free: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The posterior with a flat prior on each free bin (data alone if every bin is free),
+    the free bins' sigma no smaller than the data's alone."""
+    data_sigma = np.sqrt(np.diag(covariance))
+    if free.all():
+        return depth.copy(), data_sigma
+    basis = np.column_stack([np.ones(depth.size), np.eye(depth.size)[:, free]])
+    mean, sigma = _flat_basis_posterior(p0, mean_shape, depth, covariance, basis)
+    sigma[free] = np.maximum(sigma[free], data_sigma[free])
+    return mean, sigma
 
 
 def _checked_measurement(
