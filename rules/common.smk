@@ -198,10 +198,10 @@ def check_raw_mem_mb(wildcards, input, attempt):
 
 
 def uncalibrated_predictions(wildcards):
-    """The test planets' physics fits, or the V50 model's predictions (config predictor),
-    before sigma calibration."""
-    if config["predictor"] == "v50":
-        return ["results/predictions/v50.nc"]
+    """The test planets' physics fits, or the V50 model's or auto's predictions (config
+    predictor), before sigma calibration."""
+    if PREDICTS_FROM_FILE:
+        return [f"results/predictions/{config['predictor']}.nc"]
     return planets_of("test", "results/fit/{split}/{planet_id}.nc")
 
 

@@ -5,6 +5,7 @@
 
 import os
 from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -43,6 +44,23 @@ ARTIFACTS = config["artifacts_dir"]
 BUILDS_ARTIFACTS = os.path.normpath(ARTIFACTS) == BUILT_ARTIFACTS
 SPLITS = ("train", "test")
 PLANETS_PER_JOB = config["planets_per_job"]
+
+
+
+def model_importable():
+    """Whether the V50 jobs can import torch: in their conda env (--sdm conda), or in the
+    environment that runs this workflow."""
+    methods = {str(m).lower() for m in workflow.deployment_settings.deployment_method}
+    return any("conda" in m for m in methods) or find_spec("torch") is not None
+
+
+# predictor auto chooses between the physics fit and V50 by evidence; without torch there is
+# no V50 to choose, and it is the physics fit.
+if config["predictor"] == "auto" and not model_importable():
+    config["predictor"] = "physics"
+# The predictors whose test predictions are one file (rule predict's or auto's), and those
+# that train the V50 model.
+PREDICTS_FROM_FILE = config["predictor"] in ("v50", "auto")
 
 if PLANETS_PER_JOB > 1 and config["check_raw"]:
     raise WorkflowError(

@@ -157,6 +157,6 @@ def report_items(wildcards=None):
         "always": True,
         "check_raw": config["check_raw"],
         "simulated": SIMULATING,
-        "v50": config["predictor"] == "v50" and has_split("train"),
+        "v50": PREDICTS_FROM_FILE and has_split("train"),
     }
     return [path for path, item in REPORT_ITEMS.items() if made[item[3]]]

@@ -37,7 +37,7 @@ rule score:
         uncalibrated=uncalibrated_predictions,
         physics_fits=lambda wildcards: (
             planets_of("test", "results/fit/{split}/{planet_id}.nc")
-            if config["predictor"] == "v50"
+            if PREDICTS_FROM_FILE
             else []
         ),
     output:

@@ -1,5 +1,6 @@
 # Sigma calibration: fitted on validation planets of the configured predictor (train planets
 # it never trained on, truth known), kept as an artifact, applied to the test predictions.
+# Predictor auto picks the physics fit or V50 by their out-of-fold scores on those planets.
 
 
 rule physics_validation:
@@ -74,3 +75,38 @@ rule calibrate_validation:
         "../envs/model.yaml"
     script:
         "../scripts/calibrate_validation.py"
+
+
+rule choose_predictor:
+    input:
+        physics="results/validation/physics.nc",
+        v50="results/validation/v50.nc",
+        naive=artifact("naive_reference.json"),
+    output:
+        choice=f"{BUILT_ARTIFACTS}/predictor_choice.json",
+        validation="results/validation/auto.nc",
+        manifest="results/manifests/choose_predictor.json",
+    log:
+        "results/logs/choose_predictor.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    script:
+        "../scripts/choose_predictor.py"
+
+
+rule auto_predictions:
+    input:
+        choice=artifact("predictor_choice.json"),
+        v50="results/predictions/v50.nc",
+        fits=lambda wildcards: planets_of("test", "results/fit/{split}/{planet_id}.nc"),
+    output:
+        predictions="results/predictions/auto.nc",
+        manifest="results/manifests/auto_predictions.json",
+    log:
+        "results/logs/auto_predictions.log",
+    localrule: True
+    conda:
+        "../envs/fit.yaml"
+    script:
+        "../scripts/auto_predictions.py"

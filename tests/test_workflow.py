@@ -404,8 +404,8 @@ training:
 def test_v50_predictor_trains_predicts_and_is_scored_beside_the_fit(simulated_run, tmp_path):
     """predictor: v50 trains the model (a 2-fold ensemble) on the train planets, predicts
     the test planets in one job, and the submission and score.json are the model's, with the
-    physics fit scored beside it. A checkpoint read as given with other model options is
-    refused by name."""
+    physics fit scored beside it; predictor auto then chooses between the two. A checkpoint
+    read as given with other model options is refused by name."""
     work = tmp_path / "v50"
     shutil.copytree(simulated_run, work)  # with .snakemake: its metadata sees the switch
     (work / "v50.yaml").write_text(V50_CONFIG)
@@ -426,6 +426,16 @@ def test_v50_predictor_trains_predicts_and_is_scored_beside_the_fit(simulated_ru
 
     ids, mu, _ = read_submission(work / "results/submission/submission.csv")
     assert sorted(ids) == sorted(score["planet_ids"]) and (mu >= 0).all()
+    # predictor auto on the same run: both predictors' train planets scored out of fold, the
+    # choice an artifact, the submission the chosen one's
+    result = snakemake(work, "--cores", "2", *run, "--config", "predictor=auto")
+    assert result.returncode == 0, result.stderr[-3000:]
+    choice = json.loads((work / "results/artifacts/predictor_choice.json").read_text())
+    assert set(choice["scores"]) == {"physics", "v50"} and choice["n_planets"] == 4
+    assert choice["predictor"] == "physics"  # 4 shared planets: too few to choose V50 on
+    assert json.loads((work / "results/diagnostics/score.json").read_text())["predictor"] == "auto"
+    with xr.open_dataset(work / "results/predictions/auto.nc") as auto:
+        assert set(auto["predictor"].values) <= {"physics_fit", "prior_predictive", "naive"}
     # The trained artifacts read as given, with a model block that does not match them.
     other = tmp_path / "other.yaml"
     other.write_text(V50_CONFIG.replace("hidden: 8", "hidden: 12").replace("heads: 2", "heads: 4")

@@ -11,6 +11,10 @@ import xarray as xr
 
 from spectramind.guards import FALLBACK_PREDICTORS, GuardRecord
 
+# The config predictors whose test predictions are one file (rule predict's, auto's); the
+# physics predictor's are the per-planet fits.
+PREDICTION_FILES = ("v50", "auto")
+
 
 def load_predictions(paths: Sequence[str | Path]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Planet ids (from the file names), depths clipped at 0, and sigmas."""
@@ -36,8 +40,9 @@ def load_model_predictions(path: str | Path) -> tuple[list[int], np.ndarray, np.
 def load_predictor_output(
     predictor: str, paths: Sequence[str | Path]
 ) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """A predictor's test predictions: the V50 predictions file, or the physics fits."""
-    if predictor == "v50":
+    """A predictor's test predictions: a predictions file (V50's, or auto's), or the physics
+    fits."""
+    if predictor in PREDICTION_FILES:
         return load_model_predictions(paths[0])
     return load_predictions(paths)
 
@@ -46,7 +51,7 @@ def load_predictors(predictor: str, paths: Sequence[str | Path]) -> list[str]:
     """What made each planet's values in ``load_predictor_output``: the V50 predictions
     file's ``predictor`` variable (all "v50" in a file without it), or each fit's guard
     record (the physics fit, or a fallback)."""
-    if predictor == "v50":
+    if predictor in PREDICTION_FILES:
         with xr.open_dataset(paths[0]) as predictions:
             if "predictor" in predictions:
                 return [str(p) for p in predictions["predictor"].values]

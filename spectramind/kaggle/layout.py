@@ -61,6 +61,8 @@ def install_command(bundle: str | Path) -> list[str]:
 def inference_artifacts(predictor: str) -> list[str]:
     """What inference reads from artifacts_dir besides the fit's priors (which the fit
     options select): the fallbacks (naive reference, prior predictive), the sigma
-    calibration, the V50 model."""
+    calibration, the V50 model, auto's choice."""
     names = ["naive_reference.json", "prior_predictive.json", "sigma_calibration.json"]
-    return [*names, "model/checkpoint.pt"] if predictor == "v50" else names
+    model = ["model/checkpoint.pt"] if predictor in ("v50", "auto") else []
+    choice = ["predictor_choice.json"] if predictor == "auto" else []
+    return [*names, *model, *choice]
