@@ -254,7 +254,7 @@ def test_guard_recovers_a_band_the_labels_never_had(
     baseline = guarded_posterior(alike_prior, uninjected, covariance, 1e-4)
     guarded = guarded_posterior(alike_prior, injected, covariance, 1e-4)
     assert not baseline.conflict and guarded.conflict and guarded.statistic < 1e-4
-    assert guarded.conflict_bins[band > 0.5].all()
+    assert guarded.conflict_bins.all()  # the prior is dropped for the planet
 
     def recovered(result: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
         difference = (result[0] - baseline.mean)[1:] * 1e6
@@ -264,8 +264,7 @@ def test_guard_recovers_a_band_the_labels_never_had(
     assert abs(amplitude - amplitude_ppm) < 2 * sigma
     crushed, crushed_sigma = recovered(posterior(alike_prior, injected, covariance))
     assert amplitude_ppm - crushed > 5 * crushed_sigma  # what the guard is for
-    data_sigma = np.sqrt(np.diag(covariance))
-    assert np.all(guarded.sigma[guarded.conflict_bins] >= data_sigma[guarded.conflict_bins])
+    np.testing.assert_array_equal(guarded.sigma, np.sqrt(np.diag(covariance)))
 
 
 def test_guard_recovers_both_co2_bands_at_1000_ppm(alike_prior: SpectralPrior) -> None:
@@ -278,7 +277,6 @@ def test_guard_recovers_both_co2_bands_at_1000_ppm(alike_prior: SpectralPrior) -
     difference = (guarded.mean - baseline.mean)[1:] * 1e6
     amplitude, sigma = project_amplitude(difference, guarded.sigma[1:] * 1e6, template[1:])
     assert abs(amplitude - 1000) < 2 * sigma
-    assert not guarded.conflict_bins[0]  # FGS1 is no neighbour of the CO2 bands
 
 
 def test_guard_leaves_planets_like_the_labels_alone(alike_prior: SpectralPrior) -> None:

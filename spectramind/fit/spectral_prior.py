@@ -305,31 +305,18 @@ def posterior(
     """Posterior mean and per-bin sigma of the spectrum given fitted depths (n_bins,) with
     measurement covariance (n_bins, n_bins), the level marginalised under a flat prior."""
     depth, covariance = _checked_measurement(prior, depth, covariance)
-    level = np.ones((depth.size, 1))
-    return _flat_basis_posterior(prior.covariance(), prior.mean_shape, depth, covariance, level)
-
-
-def _flat_basis_posterior(
-    p0: np.ndarray,
-    mean_shape: np.ndarray,
-    depth: np.ndarray,
-    covariance: np.ndarray,
-    basis: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior mean and sigma of x = mean_shape + basis b + g, g ~ N(0, p0), from depth = x
-    + noise (covariance), with a flat prior on b marginalised exactly (GPML eq. 2.41-2.42):
-    the basis (n_bins, p) holds the level and, where the prior is dropped, one column per bin."""
+    p0 = prior.covariance()
+    ones = np.ones(depth.size)
     factor = _cholesky(p0 + covariance)
-    k_inv_h = cho_solve(factor, basis)
-    information = basis.T @ k_inv_h  # H^T K^-1 H
-    residual = depth - mean_shape
-    fitted = basis @ np.linalg.solve(information, k_inv_h.T @ residual)  # GLS flat terms
-    mean = mean_shape + fitted + p0 @ cho_solve(factor, residual - fitted)
+    k_inv_h = cho_solve(factor, ones)
+    level_information = ones @ k_inv_h  # H^T K^-1 H
+    residual = depth - prior.mean_shape
+    level = (k_inv_h @ residual) / level_information  # GLS mean of the flat level
+    mean = prior.mean_shape + level + p0 @ cho_solve(factor, residual - level)
     # P0 - P0 K^-1 P0 as P0 - A^T A with A = L^-1 P0: the subtracted term stays PSD.
     whitened = solve_triangular(factor[0], p0, lower=True)
-    r = basis - p0 @ k_inv_h
-    flat = np.sum(r * np.linalg.solve(information, r.T).T, axis=1)
-    variance = np.diag(p0) - np.sum(whitened**2, axis=0) + flat
+    r = ones - p0 @ k_inv_h
+    variance = np.diag(p0) - np.sum(whitened**2, axis=0) + r**2 / level_information
     return mean, np.sqrt(np.clip(variance, 0.0, None))  # clip: rounding on very precise data
 
 
@@ -358,43 +345,37 @@ class SpectralPosterior:
 
 
 class _Window(NamedTuple):
-    """A run of neighbouring bins the conflict test scans: its bins, the bins a conflict
-    there frees (half a window more on each side: a band's wings reach beyond where it is
-    detectable) and a Gaussian bump across it (n_bins,), the smooth feature to match."""
+    """A run of neighbouring bins the conflict test scans: its bins and a Gaussian bump
+    across it (n_bins,), the smooth feature to match."""
 
     bins: np.ndarray
-    reach: np.ndarray
     bump: np.ndarray
 
 
 def guarded_posterior(
     prior: SpectralPrior, depth: np.ndarray, covariance: np.ndarray, p_value: float | None
 ) -> SpectralPosterior:
-    """The posterior, with the prior dropped in the bins where the data-alone depths conflict
-    with its predictive at false-alarm probability ``p_value`` (None: no test, the plain
+    """The posterior, or the data alone where the data-alone depths conflict with the
+    prior's predictive at false-alarm probability ``p_value`` (None: no test, the plain
     posterior).
 
-    The most conflicted window's reach is freed, and the rest tested again, until nothing
-    conflicts (a global conflict frees every bin). Freed bins get a flat prior: their mean
-    follows the data (net of the noise the other bins pin down, a common offset) and their
-    sigma is at least the data's alone, so the prior neither shrinks them towards its mean
-    nor lets them pull the other bins' shape."""
+    A conflict drops the prior for the whole planet: a molecule the labels never had shows
+    its strongest band, but its weaker bands elsewhere are too faint to test and the prior
+    would crush them (measured on the inject-recover chain: freeing only the conflicted
+    windows recovered 467 +- 63 ppm of a 1000 ppm CO2 feature)."""
     depth, covariance = _checked_measurement(prior, depth, covariance)
     if p_value is None:
         no_test = np.zeros(depth.size, dtype=bool)
         return SpectralPosterior(*posterior(prior, depth, covariance), False, no_test, np.nan)
     if not 0 < p_value < 1:
         raise ValueError(f"the prior-conflict p_value must lie in (0, 1), got {p_value}")
-    p0 = prior.covariance()
     windows = _windows(prior.wavelength)
-    free = np.zeros(depth.size, dtype=bool)
-    smallest, flagged = _most_conflicted(p0, prior.mean_shape, depth, covariance, free, windows)
-    statistic = smallest
-    while smallest < p_value and not free.all():
-        free |= flagged
-        smallest, flagged = _most_conflicted(p0, prior.mean_shape, depth, covariance, free, windows)
-    mean, sigma = _freed_posterior(p0, prior.mean_shape, depth, covariance, free)
-    return SpectralPosterior(mean, sigma, bool(free.any()), free, statistic)
+    statistic = _conflict_p_value(prior.covariance(), prior.mean_shape, depth, covariance, windows)
+    if statistic >= p_value:
+        clear = np.zeros(depth.size, dtype=bool)
+        return SpectralPosterior(*posterior(prior, depth, covariance), False, clear, statistic)
+    every_bin = np.ones(depth.size, dtype=bool)
+    return SpectralPosterior(depth, np.sqrt(np.diag(covariance)), True, every_bin, statistic)
 
 
 def _windows(wavelength: np.ndarray) -> list[_Window]:
@@ -422,47 +403,32 @@ def _stretch_windows(stretch: np.ndarray, width: int, n_bins: int) -> list[_Wind
         bins = stretch[start : start + width]
         bump = np.zeros(n_bins)
         bump[bins] = np.exp(-0.5 * ((np.arange(width) - (width - 1) / 2) / (width / 4)) ** 2)
-        reach = stretch[max(start - width // 2, 0) : start + width + width // 2]
-        windows.append(_Window(bins, reach, bump))
+        windows.append(_Window(bins, bump))
     return windows
 
 
-def _most_conflicted(
+def _conflict_p_value(
     p0: np.ndarray,
     mean_shape: np.ndarray,
     depth: np.ndarray,
     covariance: np.ndarray,
-    free: np.ndarray,
     windows: list[_Window],
-) -> tuple[float, np.ndarray]:
-    """Smallest Bonferroni-adjusted p-value of the kept (not free) bins' depths against the
-    prior's predictive (level marginalised), and the bins a conflict there frees.
-
-    Tests: the global chi2 (n_kept - 1 dof); per window, its kept bins given every other
-    kept bin (chi2, one dof per bin) and the bump's matched filter (chi2, 1 dof)."""
-    kept = np.flatnonzero(~free)
-    block = np.ix_(kept, kept)
-    precision = _level_projected_precision(p0[block] + covariance[block])
-    residual = (depth - mean_shape)[kept]
+) -> float:
+    """Smallest Bonferroni-adjusted p-value of the depths against the prior's predictive
+    (level marginalised). Tests: the global chi2 (n_bins - 1 dof); per window, its bins given
+    every other bin (chi2, one dof per bin) and the bump's matched filter (chi2, 1 dof)."""
+    precision = _level_projected_precision(p0 + covariance)
+    residual = depth - mean_shape
     scores = precision @ residual  # ~ N(0, precision) under the prior
-    index = np.full(depth.size, -1)
-    index[kept] = np.arange(kept.size)
-    insides = [index[w.bins][index[w.bins] >= 0] for w in windows]
-    tested = [k for k, inside in enumerate(insides) if 0 < inside.size < kept.size]
-    bumps = np.array([windows[k].bump[kept] for k in tested]).reshape(len(tested), kept.size)
+    bumps = np.array([w.bump for w in windows]).reshape(len(windows), depth.size)
     statistics = np.r_[
         scores @ residual,
-        _block_statistics(precision, scores, [insides[k] for k in tested]),
+        _block_statistics(precision, scores, [w.bins for w in windows]),
         (bumps @ scores) ** 2 / np.sum((bumps @ precision) * bumps, axis=1),
     ]
-    dofs = np.r_[kept.size - 1, [insides[k].size for k in tested], np.ones(len(tested))]
-    p = chi2.sf(statistics, np.maximum(dofs, 1)) * (1 + 2 * len(windows))
-    best = int(np.argmin(p))
-    if best == 0:
-        return min(1.0, float(p[0])), ~free
-    reach = np.zeros(depth.size, dtype=bool)
-    reach[windows[tested[(best - 1) % len(tested)]].reach] = True
-    return min(1.0, float(p[best])), reach
+    dofs = np.r_[depth.size - 1, [w.bins.size for w in windows], np.ones(len(windows))]
+    p = chi2.sf(statistics, dofs) * (1 + 2 * len(windows))
+    return min(1.0, float(p.min()))
 
 
 def _block_statistics(
@@ -488,24 +454,6 @@ def _level_projected_precision(predictive: np.ndarray) -> np.ndarray:
     inverse = cho_solve(_cholesky(predictive), np.eye(predictive.shape[0]))
     k_inv_h = inverse.sum(axis=1)
     return inverse - np.outer(k_inv_h, k_inv_h) / k_inv_h.sum()
-
-
-def _freed_posterior(
-    p0: np.ndarray,
-    mean_shape: np.ndarray,
-    depth: np.ndarray,
-    covariance: np.ndarray,
-    free: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The posterior with a flat prior on each free bin (data alone if every bin is free),
-    the free bins' sigma no smaller than the data's alone."""
-    data_sigma = np.sqrt(np.diag(covariance))
-    if free.all():
-        return depth.copy(), data_sigma
-    basis = np.column_stack([np.ones(depth.size), np.eye(depth.size)[:, free]])
-    mean, sigma = _flat_basis_posterior(p0, mean_shape, depth, covariance, basis)
-    sigma[free] = np.maximum(sigma[free], data_sigma[free])
-    return mean, sigma
 
 
 def _checked_measurement(
