@@ -12,11 +12,13 @@ import torch
 from test_v50 import WAVELENGTH, _samples
 from torch import nn
 
+from spectramind.models.domain import TrainRanges
 from spectramind.models.loss import score_per_planet
 from spectramind.models.rules import RuleError
 from spectramind.models.training import (
     TrainingOptions,
     V50Ensemble,
+    beats,
     ensemble_metrics,
     fold_planets,
     load_checkpoint,
@@ -81,6 +83,22 @@ def test_training_beats_the_physics_fit_on_held_out_planets(trained):
     before = float(score_per_planet(truth, physics, sigma, *NAIVE).mean())
     assert result.best_validation_score > before + 0.1, (before, result.best_validation_score)
     assert [h["epoch"] for h in result.history] == list(range(1, len(result.history) + 1))
+
+
+def test_an_epoch_must_beat_the_start_by_more_than_the_validation_noise():
+    """Per-planet validation scores: a consistent gain beats the start; a mean gain carried
+    by one planet while the others lose does not (a lucky epoch on a handful of planets),
+    nor any gain on one planet (no spread to judge it by)."""
+    start = torch.tensor([0.50, 0.40, 0.55, 0.45, 0.60, 0.52], dtype=torch.float64)
+    assert beats(start + torch.tensor([0.02, 0.03, 0.01, 0.02, 0.04, 0.02]), start)
+    lucky = start + torch.tensor([0.60, -0.05, -0.04, -0.06, -0.05, -0.03])
+    assert float(lucky.mean()) > float(start.mean()) and not beats(lucky, start)
+    assert not beats(start, start) and not beats(start[:1] + 1.0, start[:1])
+
+
+def test_result_keeps_the_ranges_of_every_planet_it_saw(trained):
+    samples, result = trained
+    assert result.domain == TrainRanges.of(samples)  # train and validation planets
 
 
 @CPU_DETERMINISM

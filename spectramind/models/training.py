@@ -2,7 +2,9 @@
 checkpoint: weights with the options, config hash, data manifest and metrics they came from.
 
 Planets are split, seeded, into training and validation; AdamW with a cosine schedule and
-gradient clipping; the weights of the best validation score are kept and training stops
+gradient clipping; the weights of the best validation score are kept, where they beat the
+closed-form start by more than the validation planets' standard error (a handful of
+validation planets picks a lucky epoch of an erratic training otherwise), and training stops
 after ``patience`` epochs without improvement. With ``ensemble_folds`` k >= 2, k models are
 trained, each early-stopped on one fold of a seeded k-fold split of the planets, and predict
 together as an equal-weight Gaussian mixture. On the CPU the same seed gives the same
@@ -28,6 +30,7 @@ from spectramind.core.atomic import atomic_output
 from spectramind.core.options import ConfigBlock, check_limits
 from spectramind.models.bands import band_membership
 from spectramind.models.dataset import PlanetSample
+from spectramind.models.domain import TrainRanges
 from spectramind.models.level import choose_ridge, level_targets
 from spectramind.models.loss import LossWeights, V50Loss, score_per_planet
 from spectramind.models.rules import parse_rules
@@ -46,6 +49,7 @@ LIMITS = {
     "ensemble_folds": (1, 20),
 }
 CHECKPOINT_FORMAT = 2  # 1 held one model's state_dict, 2 a list of ensemble members
+# (2 since gained the optional "domain" entry: TrainRanges.as_dict of the train planets)
 
 
 @dataclass(frozen=True)
@@ -108,13 +112,15 @@ def fold_planets(planet_ids: Sequence[int], folds: int, seed: int) -> list[list[
 
 @dataclass
 class TrainingResult:
-    """Best weights (by validation score) and the per-epoch history."""
+    """Best weights (by validation score), the per-epoch history and the ranges of the
+    inputs of the planets it learned from (see ``spectramind.models.domain``)."""
 
     state_dict: dict[str, torch.Tensor]
     history: list[dict[str, float]]
     best_epoch: int
     best_validation_score: float
     validation_ids: list[int]
+    domain: TrainRanges | None = None
 
 
 def _device() -> torch.device:
@@ -132,16 +138,23 @@ def _weights(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def validation_score(
+def validation_scores(
     model: V50Model | V50Ensemble,
     samples: Sequence[PlanetSample],
     naive: tuple[float, float],
     batch_size: int,
-) -> float:
-    """Mean competition score (before the clip) of the model on ``samples``."""
+) -> torch.Tensor:
+    """Competition score (before the clip) of the model on each planet of ``samples``."""
     mu, sigma = predict(model, samples, batch_size)
     truth = torch.stack([s.truth for s in samples])
-    return float(score_per_planet(truth, mu, sigma, *naive).mean())
+    return score_per_planet(truth, mu, sigma, *naive)
+
+
+def beats(scores: torch.Tensor, reference: torch.Tensor) -> bool:
+    """Whether per-planet ``scores`` beat ``reference``'s on the same planets by more than
+    one standard error of their differences (never with one planet: no error to judge by)."""
+    gain = scores - reference
+    return len(gain) > 1 and float(gain.mean()) > float(gain.std() / math.sqrt(len(gain)))
 
 
 def band_bins(wavelength: np.ndarray, model_options: ModelOptions) -> list[torch.Tensor]:
@@ -173,8 +186,9 @@ def train_model(
 ) -> TrainingResult:
     """Train on ``samples`` (with truths), early-stopped on the ``validation_ids`` planets
     (default: a seeded ``validation_fraction`` split). The level readout is fitted in closed
-    form first (ridge chosen on the validation planets); best epoch 0 means nothing trained
-    after it beat that start. ``label`` (e.g. ``member 2/5``) names
+    form first (its ridge cross-validated inside the train planets); best epoch 0 means no
+    epoch after it beat that start by more than the validation planets' standard error
+    (``beats``). ``label`` (e.g. ``member 2/5``) names
     the run in the log lines and in the progress bar, which shows only when stderr is a
     terminal (a rule's log gets the log lines)."""
     torch.manual_seed(seed)
@@ -209,12 +223,11 @@ def train_model(
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")
     generator = torch.Generator().manual_seed(seed)
     prefix = f"{label}: " if label else ""
-    ridge = choose_ridge(model.level_readout, _level_data(train, device),
-                         _level_data(validation, device))  # fmt: skip
-    start_score = validation_score(model, validation, naive, options.batch_size)
+    ridge = choose_ridge(model.level_readout, _level_data(train, device))
+    start = validation_scores(model, validation, naive, options.batch_size)
     log.info("%slevel readout ridge %g (inf: none kept): validation score %.5f before training",
-             prefix, ridge, start_score)  # fmt: skip
-    best = (start_score, 0, _weights(model))  # epoch 0: the closed-form start
+             prefix, ridge, float(start.mean()))  # fmt: skip
+    best = (float(start.mean()), 0, _weights(model))  # epoch 0: the closed-form start
     history = []
     epochs = tqdm(range(1, options.epochs + 1), desc=label or "training", unit="epoch",
                   disable=None)  # fmt: skip
@@ -223,8 +236,8 @@ def train_model(
             model.train()
             order = torch.randperm(len(train), generator=generator).tolist()
             totals = []
-            for start in range(0, len(train), options.batch_size):
-                batch = _to(collate([train[k] for k in order[start : start + options.batch_size]]),
+            for first in range(0, len(train), options.batch_size):
+                batch = _to(collate([train[k] for k in order[first : first + options.batch_size]]),
                             device)  # fmt: skip
                 optimiser.zero_grad(set_to_none=True)
                 with torch.autocast(device.type, enabled=device.type == "cuda"):
@@ -237,20 +250,21 @@ def train_model(
                 scaler.update()
                 schedule.step()
                 totals.append(float(total.detach()))
-            score = validation_score(model, validation, naive, options.batch_size)
+            scores = validation_scores(model, validation, naive, options.batch_size)
+            score = float(scores.mean())
             history.append({"epoch": epoch, "train_loss": float(np.mean(totals)),
                             "validation_score": score})  # fmt: skip
             epochs.set_postfix(train_loss=f"{history[-1]['train_loss']:.5f}",
                                validation_score=f"{score:.5f}")  # fmt: skip
             log.info("%sepoch %d/%d: train loss %.5f, validation score %.5f",
                      prefix, epoch, options.epochs, history[-1]["train_loss"], score)  # fmt: skip
-            if score > best[0]:
+            if score > best[0] and beats(scores, start):
                 best = (score, epoch, _weights(model))
             elif epoch - best[1] >= options.patience:
                 log.info("%sno better validation score for %d epochs: stopping", prefix,
                          options.patience)  # fmt: skip
                 break
-    return TrainingResult(best[2], history, best[1], best[0], val_ids)
+    return TrainingResult(best[2], history, best[1], best[0], val_ids, TrainRanges.of(samples))
 
 
 def train_ensemble(
@@ -352,8 +366,8 @@ def save_checkpoint(
     wavelength: np.ndarray,
 ) -> None:
     """Weights of every member (one result: a single model) with what they need to be used
-    again and what they came from (written atomically: a killed run leaves no half
-    checkpoint)."""
+    again, what they came from and the ranges of the inputs they learned from (``domain``,
+    see ``load_domain``; written atomically: a killed run leaves no half checkpoint)."""
     members = [result] if isinstance(result, TrainingResult) else list(result)
     checkpoint = {
         "format": CHECKPOINT_FORMAT,
@@ -364,6 +378,8 @@ def save_checkpoint(
         "wavelength": np.asarray(wavelength).tolist(),
         "metrics": ensemble_metrics(members),
     }
+    if members[0].domain is not None:  # every member saw the same planets
+        checkpoint["domain"] = members[0].domain.as_dict()
     with atomic_output(path) as tmp:
         torch.save(checkpoint, tmp)
 
@@ -387,3 +403,10 @@ def load_checkpoint(path: str | Path, model_options: ModelOptions) -> V50Model |
         members[-1].load_state_dict(state_dict)
     model = members[0] if len(members) == 1 else V50Ensemble(members)
     return model.to(_device())
+
+
+def load_domain(path: str | Path) -> TrainRanges | None:
+    """The ranges of the inputs of the planets the checkpoint's model learned from, for
+    ``spectramind.models.domain.out_of_domain``; None for a checkpoint written before them."""
+    domain = torch.load(path, map_location="cpu", weights_only=True).get("domain")
+    return None if domain is None else TrainRanges.from_dict(domain)
