@@ -138,8 +138,10 @@ def submitted(
              if r["predictor"] not in FALLBACK_PREDICTORS}  # fmt: skip
     ids = sorted(train)
     truth = labels.loc[ids].to_numpy()
+    guards = GUARDS["on"]
+    p_value = guards.prior_conflict_p_value if guards.prior_conflict else None
     mu, sigma = train_physics_predictions([train[pid]["fit"] for pid in ids], truth, wavelength,
-                                          fit_options, CROSS_FIT_FOLDS, seed)  # fmt: skip
+                                          fit_options, CROSS_FIT_FOLDS, seed, p_value)  # fmt: skip
     options = SigmaCalibrationOptions.from_config(config.get("sigma_calibration"))
     fitted = fit_sigma_calibration(options, truth, mu, sigma, wavelength,
                                    (naive["mean"], naive["sigma"]), seed)  # fmt: skip

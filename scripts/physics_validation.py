@@ -11,6 +11,7 @@ from spectramind.core.netcdf import write_netcdf
 from spectramind.fit import FitOptions
 from spectramind.fit.collect import fallback_rows, load_predictors, predictions_dataset
 from spectramind.fit.cross_fit import train_physics_predictions
+from spectramind.guards.options import prior_conflict_p_value
 from spectramind.io import read_labels, read_wavelengths
 
 with rule_job(snakemake):
@@ -25,6 +26,7 @@ with rule_job(snakemake):
         fits, truth, read_wavelengths(Path(snakemake.input.wavelengths).parent),
         fit_options,
         snakemake.params.training_cross_fit_folds, snakemake.params.seed,
+        prior_conflict_p_value(snakemake.params),
     )  # fmt: skip
     write_netcdf(predictions_dataset(ids, mu.clip(0.0), sigma,
                                      "Physics fit of the train planets (cross-fitted prior)",

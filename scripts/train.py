@@ -15,6 +15,7 @@ from spectramind.evaluation.artifacts import read_artifact
 from spectramind.fit import FitOptions
 from spectramind.fit.collect import fallback_rows, load_predictors, predictions_dataset
 from spectramind.fit.cross_fit import train_physics_predictions
+from spectramind.guards.options import prior_conflict_p_value
 from spectramind.io import read_labels, read_star_info, read_wavelengths
 from spectramind.models.dataset import planet_samples
 from spectramind.models.training import (
@@ -45,7 +46,7 @@ with rule_job(snakemake):
     physics_mu, physics_sigma = train_physics_predictions(
         fits, truth, wavelength,
         fit_options,
-        options.cross_fit_folds, snakemake.params.seed,
+        options.cross_fit_folds, snakemake.params.seed, prior_conflict_p_value(snakemake.params),
     )  # fmt: skip
     samples = planet_samples(ids, lightcurves, fits, stars, physics_mu,
                              physics_sigma, model_options.steps, truth)  # fmt: skip

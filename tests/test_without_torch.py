@@ -20,13 +20,13 @@ from workflow_runs import REPO, VALIDATE, job_counts, parsed_rules, snakemake
 # The optional extra ``model`` (and mamba_ssm, the extra ``gpu``): what the physics path
 # must do without.
 BLOCKED = ("torch", "torch_geometric", "mambapy", "mamba_ssm", "tqdm")
-# The smallest physics-only run that still reaches the submission and its score: four train
+# The smallest physics-only run that still reaches the submission and its score (the default
+# predictor, auto, is the physics fit where torch is missing): four train
 # planets are the fewest its validation predictions (the spectral prior cross-fitted, for
 # sigma calibration) can be made with; one test planet, one visit each, sparse frames; a
 # calibrate, extract and fit job per split (start-ups, not frames, are most of their time);
 # no limb-darkening or white-light prior (their jobs' imports are checked without a run).
 PHYSICS_CONFIG = """\
-predictor: physics
 planets_per_job: 4
 simulation:
   n_train: 4
@@ -193,7 +193,8 @@ def test_sigma_calibration_without_torch_all_methods_but_relational(blocker, tmp
 
 def test_the_physics_workflow_runs_without_torch(blocker, tmp_path, monkeypatch):
     """Snakemake, every job and the validator run with the blocker (PYTHONPATH is inherited,
-    rules/plan.smk only prepends the checkout)."""
+    rules/plan.smk only prepends the checkout); predictor auto, the default, is the physics
+    fit there."""
     monkeypatch.setenv("PYTHONPATH", blocked_env(blocker)["PYTHONPATH"])
     (tmp_path / "physics.yaml").write_text(PHYSICS_CONFIG)
     start = time.perf_counter()
@@ -205,7 +206,7 @@ def test_the_physics_workflow_runs_without_torch(blocker, tmp_path, monkeypatch)
     checked = subprocess.run([VALIDATE, str(submission)], capture_output=True, text=True,
                              check=False)  # fmt: skip
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert json.loads((tmp_path / TARGETS[1]).read_text())
+    assert json.loads((tmp_path / TARGETS[1]).read_text())["predictor"] == "physics_fit"
     # The blocker was active in every job: each started one interpreter on its script.
     started = (blocker / "active.txt").read_text().splitlines()
     scripts = [line for line in started if "/.snakemake/scripts/" in line]

@@ -133,6 +133,7 @@ def test_config_params_are_the_keys_a_rule_reads():
     }
     assert config_params(config, "physics_validation") == {
         "fit": config["fit"], "training_cross_fit_folds": 5, "seed": config["seed"],
+        "guards_prior_conflict": True, "guards_prior_conflict_p_value": 1e-3,
     }  # fmt: skip
     assert config_params(config, "submission") == {}
     assert config_params(config, "kaggle_bundle") == {"config": config}

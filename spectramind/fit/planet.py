@@ -28,7 +28,7 @@ from spectramind.fit.model import (
     systematics_design,
 )
 from spectramind.fit.options import FitOptions
-from spectramind.fit.spectral_prior import SpectralPrior, posterior
+from spectramind.fit.spectral_prior import SpectralPrior, guarded_posterior
 from spectramind.fit.spectrum import ChannelSet, SpectrumFit, fit_spectrum
 from spectramind.fit.white_light import (
     INSTRUMENTS,
@@ -237,14 +237,21 @@ def fit_planet(
     covariance = np.diag(variance) + factor @ factor.T
     fit_sigma = np.sqrt(np.diag(covariance))
     spectral = priors.spectral if options.spectral_prior else None
-    depth, sigma = (
-        posterior(spectral, fit_depth, covariance) if spectral else (fit_depth, fit_sigma)
-    )
+    depth, sigma, prior_use = fit_depth, fit_sigma, "off"
+    if spectral:
+        p_value = guards.prior_conflict_p_value if guards.prior_conflict else None
+        guarded = guarded_posterior(spectral, fit_depth, covariance, p_value)
+        depth, sigma = guarded.mean, guarded.sigma
+        prior_use = "conflict" if guarded.conflict else "applied"
+        if guarded.conflict:
+            conflict = f"the spectral prior conflicts with the data (p = {guarded.statistic:.1e})"
+            log.warning("guard: %s; the data alone are submitted", conflict)
+            reason = "; ".join(filter(None, [reason, conflict]))
     record = GuardRecord(
         state,
         transit_significance=significance,
         contacts=coverage.contacts,
-        spectral_prior="applied" if spectral else "off",
+        spectral_prior=prior_use,
         reason=reason,
     )
     log.info(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from spectramind.core.options import ConfigBlock, check_limits
 
@@ -53,3 +55,11 @@ class GuardOptions(ConfigBlock):
         ):
             raise ValueError(f"guards.exclude_from_training must be planet ids, got {ids!r}")
         object.__setattr__(self, "exclude_from_training", tuple(ids))
+
+
+def prior_conflict_p_value(params: Mapping[str, Any]) -> float | None:
+    """The prior-conflict test's p-value from a rule's params (``guards_prior_conflict``,
+    ``guards_prior_conflict_p_value``), None when the test is off."""
+    if not params["guards_prior_conflict"]:
+        return None
+    return float(params["guards_prior_conflict_p_value"])
