@@ -18,12 +18,13 @@ from spectramind.extract.diagnostics import transit_duration_h
 from spectramind.fit import FitOptions, FitPriors, fit_planet
 from spectramind.fit.coverage import contact_times, transit_significance
 from spectramind.fit.fallback import fit_or_fallback
-from spectramind.fit.priors import limb_darkening_samples, white_light_pulls
+from spectramind.fit.priors import learn_spectrum, limb_darkening_samples, white_light_pulls
 from spectramind.fit.white_light import VisitCurves, find_transit
 from spectramind.guards import GuardOptions, GuardRecord
 from spectramind.guards.prior_predictive import learn_prior_predictive
 from spectramind.simulate import SimulationConfig, draw_planet, planet_ids
 from spectramind.simulate.catalogue import write_top_level
+from spectramind.simulate.injection import Injection
 from spectramind.simulate.transit import light_curves
 
 OFF = GuardOptions(transit_coverage=False, prior_conflict=False, failed_planet_fallback=False)
@@ -196,3 +197,31 @@ def test_a_training_planet_without_a_transit_teaches_no_prior(edge_root):
     assert np.isnan(white_light_pulls(lightcurves, star, truth, None, BARE)).all()
     pulls = white_light_pulls(lightcurves, star, truth, None, BARE, OFF)
     assert np.isfinite(pulls).all() and np.abs(pulls).max() > 3
+
+
+def test_a_feature_the_spectral_prior_never_saw_drops_the_prior(edge_root):
+    """A CO2 band (the train labels have none) injected into a normal planet, strong enough
+    for this sparse cadence's ~1800 ppm channel sigmas: the fit with the spectral prior
+    records a conflict and submits the data alone, the band kept; with the conflict test off
+    the prior is applied and pulls the band toward its mean."""
+    base, priors = edge_root
+    labels = io.read_labels(base / "raw" / "train.csv")
+    wavelength = io.read_wavelengths(base / "raw")
+    with_prior = replace(priors, spectral=learn_spectrum(labels, wavelength, 6))
+    options = replace(BARE, spectral_prior=True)
+    planet_id = planet_ids(BASE)["test"][1]
+    injection = Injection(co2_amplitude_ppm=8000.0)
+    truth_path = base / "truth" / "co2.json"
+    lightcurves = simulated_lightcurves(BASE, "test", planet_id, base / "raw", truth_path,
+                                        injection=injection)  # fmt: skip
+    star = io.read_star_info(base / "raw", "test").loc[planet_id]
+    band = injection.depth(wavelength) > 0.5 * injection.co2_amplitude_ppm * 1e-6
+    guarded = fit_planet(lightcurves, star, options, with_prior, GuardOptions())
+    record = GuardRecord.from_attrs(dict(guarded.attrs))
+    assert record.spectral_prior == "conflict" and record.fired
+    assert np.array_equal(guarded["depth"].values, guarded["fit_depth"].values)
+    unguarded = fit_planet(lightcurves, star, options, with_prior, OFF)
+    assert GuardRecord.from_attrs(dict(unguarded.attrs)).spectral_prior == "applied"
+    kept = guarded["depth"].values[band] - guarded["depth"].values.mean()
+    crushed = unguarded["depth"].values[band] - unguarded["depth"].values.mean()
+    assert kept.mean() > crushed.mean()
