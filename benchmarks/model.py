@@ -6,9 +6,11 @@ fits every train and held-out planet with v2, cross-fits the train planets' phys
 predictions (the spectral prior never sees a planet's own label), trains the model with
 the workflow's default options (config/config.yaml) and prints: score, RMSE / depth-only
 floor and both floors of FGS1, coverage 68 / 95 %, train minutes, predict seconds per planet
-(physics_fit.summarise, so the two tables read alike). Both predictors' validation
-predictions (the train planets' cross-fitted physics; V50's out-of-fold planets) and test
-predictions are kept in --workdir/predictions/ for benchmarks/sigma_calibration.py.
+(physics_fit.summarise, so the two tables read alike), then V50 with the planets its domain
+test puts out (spectramind.models.domain) given the physics fit instead (V50 + domain), and
+why each is out. Both predictors' validation predictions (the train planets' cross-fitted
+physics; V50's out-of-fold planets) and test predictions are kept in --workdir/predictions/
+for benchmarks/sigma_calibration.py.
 
     python benchmarks/model.py --workdir /tmp/physics_fit [--n-train 60 --n-test 200]
 
@@ -57,6 +59,7 @@ from spectramind.fit import FitPriors, fit_planet
 from spectramind.fit.collect import predictions_dataset
 from spectramind.fit.cross_fit import train_physics_predictions
 from spectramind.models.dataset import planet_samples
+from spectramind.models.domain import out_of_domain
 from spectramind.models.training import (
     TrainingOptions,
     V50Ensemble,
@@ -179,15 +182,25 @@ def main() -> None:
     v50 = summarise("V50", mu.numpy(), sigma.numpy(), None, truth, floors, naive)
     v50.update(train_minutes=train_minutes, predict_s_per_planet=predict_seconds,
                best_epoch="/".join(str(m.best_epoch) for m in members))  # fmt: skip
+    verdicts = out_of_domain(test_samples, mu.numpy(), sigma.numpy(), members[0].domain)
+    out = np.array([v.out for v in verdicts])[:, None]
+    guarded_mu = np.where(out, test_mu, mu.numpy())
+    guarded_sigma = np.where(out, test_sigma, sigma.numpy())
+    guarded = summarise("V50 + domain", guarded_mu, guarded_sigma, None, truth, floors, naive)
     rows = [
         summarise("naive", naive_mu, naive_sigma, None, truth, floors, naive),
         summarise("physics v2", test_mu, test_sigma, None, truth, floors, naive),
         v50,
+        guarded,
     ]
     pd.set_option("display.width", 200)
     print(f"\n{len(truth)} held-out mismatch planets (seed {args.seed}), model trained on "
           f"{len(train_truth)} train planets")  # fmt: skip
     print(pd.DataFrame(rows).set_index("predictor").round(4).T.to_string())
+    print(f"\nout of domain: {int(out.sum())} of {len(verdicts)} test planets")
+    for verdict in verdicts:
+        if verdict.out:
+            print(f"  {verdict.planet_id}: {verdict.reason}")
 
 
 if __name__ == "__main__":
