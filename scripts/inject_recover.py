@@ -7,6 +7,7 @@ params:
     seed: config["seed"]
     simulation: config["simulation"] (the simulated data set the planet is drawn from)
     calibration, extraction, fit: the config blocks of those names (the chain's options)
+    guards_*: the guards a planet's fit runs (its keys one by one, as rule fit reads them)
     inject_recover: a block with
         planet_id: a planet id of the simulated data set, or null for the first of ``split``
         split: "test" or "train" (default "test")
@@ -34,7 +35,9 @@ from spectramind.evaluation.injection import inject_recover
 from spectramind.extract.options import ExtractionOptions
 from spectramind.fit import FitOptions
 from spectramind.fit.priors import read_fit_priors
+from spectramind.guards import GuardOptions
 from spectramind.simulate import SimulationConfig, planet_ids
+from spectramind.workflow.config_keys import block_params
 
 with rule_job(snakemake):
     params = snakemake.params
@@ -59,6 +62,7 @@ with rule_job(snakemake):
         extraction=ExtractionOptions.from_config(params.extraction),
         fit_options=fit_options,
         priors=read_fit_priors(fit_options, snakemake.input),
+        guards=GuardOptions.from_config(block_params(params, "guards")),
     )
     write_json_atomic(snakemake.output.json, result)
     save_figure(injection_figure(result), Path(snakemake.output.figure).with_suffix(""))

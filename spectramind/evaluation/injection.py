@@ -29,6 +29,7 @@ from spectramind.core.netcdf import write_netcdf
 from spectramind.extract.lightcurves import extract_planet
 from spectramind.extract.options import ExtractionOptions
 from spectramind.fit import FitOptions, FitPriors, fit_planet
+from spectramind.guards import GuardOptions
 from spectramind.simulate import Injection, SimulationConfig, simulate_planet, write_top_level
 from spectramind.simulate.injection import CO2_BANDS, co2_template
 
@@ -87,6 +88,7 @@ def run_chain(
     extraction: ExtractionOptions | None = None,
     fit_options: FitOptions | None = None,
     priors: FitPriors | None = None,
+    guards: GuardOptions | None = None,
 ) -> ChainResult:
     """Simulate one planet of ``config`` (with ``injection``) in a scratch folder, run it
     through calibration, extraction and the fit, and return the fit and the truth; the
@@ -101,7 +103,7 @@ def run_chain(
         )
         star = io.read_star_info(root, split).loc[planet_id]
         truth = np.array(json.loads(truth_path.read_text())["depth"])
-    fit = fit_planet(lightcurves, star, fit_options, priors)
+    fit = fit_planet(lightcurves, star, fit_options, priors, guards)
     log.info("planet %s, %s: chain %.1f s", planet_id, injection, time.perf_counter() - start)
     return ChainResult(fit, truth)
 
@@ -160,6 +162,7 @@ def inject_recover(
     extraction: ExtractionOptions | None = None,
     fit_options: FitOptions | None = None,
     priors: FitPriors | None = None,
+    guards: GuardOptions | None = None,
 ) -> dict[str, Any]:
     """Run one planet uninjected, then with each CO2 amplitude and each ramp amplitude
     (ppm; a zero amplitude is the uninjected run), and compare every run with the
@@ -174,7 +177,15 @@ def inject_recover(
     for injection in grid:
         if injection not in runs:
             runs[injection] = run_chain(
-                config, split, planet_id, injection, calibration, extraction, fit_options, priors
+                config,
+                split,
+                planet_id,
+                injection,
+                calibration,
+                extraction,
+                fit_options,
+                priors,
+                guards,
             )
     baseline = runs[Injection()]
     co2 = {
@@ -200,6 +211,7 @@ def inject_recover(
             "calibration": (calibration or CalibrationOptions()).as_dict(),
             "extraction": (extraction or ExtractionOptions()).as_dict(),
             "fit": fit_options.as_dict(),
+            "guards": (guards or GuardOptions()).as_dict(),
         },
         "priors": {
             "limb_darkening": fit_options.limb_darkening_prior

@@ -8,6 +8,15 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+# The guards a planet's fit runs (guards.exclude_from_training is for what learns from train).
+FIT_GUARD_KEYS = (
+    "guards.transit_coverage",
+    "guards.min_transit_significance",
+    "guards.contact_probability",
+    "guards.prior_conflict",
+    "guards.prior_conflict_p_value",
+    "guards.failed_planet_fallback",
+)
 # A key is a path into the config ("fit", "fit.spectral_prior_components"); "*" is the whole
 # config. A rule absent from the table reads no config key.
 RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
@@ -15,15 +24,7 @@ RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "simulate_planet": ("seed", "simulation"),
     "calibrate": ("calibration",),
     "extract": ("extraction",),
-    "fit": (
-        "fit",
-        "guards.transit_coverage",
-        "guards.min_transit_significance",
-        "guards.contact_probability",
-        "guards.prior_conflict",
-        "guards.prior_conflict_p_value",
-        "guards.failed_planet_fallback",
-    ),
+    "fit": ("fit", *FIT_GUARD_KEYS),
     "limb_darkening_samples": ("fit", "guards.transit_coverage", "guards.min_transit_significance"),
     "spectral_prior": ("fit.spectral_prior_components", "guards.exclude_from_training"),
     "prior_predictive": ("guards.exclude_from_training",),
@@ -53,7 +54,15 @@ RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "score": ("predictor",),
     "diagnose": ("predictor",),
     "guards": ("predictor",),
-    "inject_recover": ("seed", "simulation", "calibration", "extraction", "fit", "inject_recover"),
+    "inject_recover": (
+        "seed",
+        "simulation",
+        "calibration",
+        "extraction",
+        "fit",
+        *FIT_GUARD_KEYS,
+        "inject_recover",
+    ),
     "dashboard": ("raw_dir", "seed", "predictor", "sigma_calibration.method"),
     "kaggle_bundle": ("*",),
 }
