@@ -271,3 +271,15 @@ def per_planet_fits():
         for split in SPLITS
         for path in planets_of(split, "results/fit/{split}/{planet_id}.nc")
     ]
+
+
+def guard_inputs(wildcards):
+    """What the guard table reads: the test planets' fits (their guard records) and, for
+    a predictor with a predictions file, the calibrated predictions (their per-planet
+    ``predictor`` variable)."""
+    return {
+        "guard_fits": planets_of("test", "results/fit/{split}/{planet_id}.nc"),
+        "guard_predictions": (
+            ["results/predictions/calibrated.nc"] if PREDICTS_FROM_FILE else []
+        ),
+    }

@@ -96,16 +96,6 @@ rule inject_recover:
         "../scripts/inject_recover.py"
 
 
-def guard_inputs(wildcards):
-    """What the guard table reads: the test planets' fits (their guard records) and, for
-    v50, the calibrated predictions (their per-planet ``predictor`` variable)."""
-    v50 = PREDICTS_FROM_FILE
-    return {
-        "guard_fits": planets_of("test", "results/fit/{split}/{planet_id}.nc"),
-        "guard_predictions": ["results/predictions/calibrated.nc"] if v50 else [],
-    }
-
-
 rule guards:
     input:
         unpack(guard_inputs),

@@ -23,8 +23,7 @@ rule submission:
 
 rule score:
     input:
-        # guard_inputs is defined in rules/diagnostics.smk, included after this file
-        unpack(lambda wildcards: guard_inputs(wildcards)),
+        unpack(guard_inputs),
         submission="results/submission/submission.csv",
         test_lightcurves=lambda wildcards: planets_of(
             "test", "results/lightcurves/{split}/{planet_id}.nc"
