@@ -1,7 +1,8 @@
 """The per-planet domain test of V50: the training planets themselves are inside; a planet
-whose star, fit summary or white-light residual lies beyond the training range, or whose V50
-level departs from the physics fit's by more than their joint sigma allows, is out, with a
-reason naming what; the ranges travel in the checkpoint, and older checkpoints have none."""
+whose star, fit summary or white-light residual lies beyond the training range, whose V50
+level departs from the physics fit's by more than their joint sigma allows, or whose V50
+sigma is far below the fit's, is out, with a reason naming what; the ranges travel in the
+checkpoint, and older checkpoints have none."""
 
 from __future__ import annotations
 
@@ -90,6 +91,16 @@ def test_a_level_far_from_the_physics_fit_is_out(train):
     assert verdicts[1].reason == "V50 level -5.0 joint sigmas from the physics fit's"
     moved[2, 7] = np.nan
     assert out_of_domain(samples, moved, sigma, TrainRanges.of(train))[2].out
+
+
+def test_a_sigma_far_below_the_physics_fits_is_out(train):
+    """V50 claiming a third of the physics sigma (what a 30-planet model did while its
+    coverage fell to 27 %): out; two thirds: in."""
+    samples = train[:2]
+    mu, sigma = _physics(samples)
+    verdicts = out_of_domain(samples, mu, sigma * np.array([[0.33], [0.67]]), None)
+    assert [v.out for v in verdicts] == [True, False]
+    assert verdicts[0].reason == "V50 sigma 0.33 of the physics fit's"
 
 
 def test_ranges_travel_in_the_checkpoint_and_old_ones_have_none(train, tmp_path):
