@@ -94,9 +94,9 @@ def test_every_rule_run_wrote_a_manifest_and_a_log(simulated_run):
     manifests = list((simulated_run / "results/manifests").rglob("*.json"))
     rules = {json.loads(p.read_text())["rule"] for p in manifests}
     listed = snakemake(simulated_run, "--list-rules").stdout.split()
-    # every rule but the two targets, the model's (which run with predictor: v50) and
+    # every rule but the two targets, the model's (which run with predictor: v50 or auto) and
     # calibrate_validation (a real root's diagnostics)
-    model = {"train", "predict", "training_curves"}
+    model = {"train", "predict", "training_curves", "choose_predictor", "auto_predictions"}
     assert (
         rules == set(listed) - {"all", "inference", "calibrate_validation", "kaggle_bundle"} - model
     )
