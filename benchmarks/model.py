@@ -58,6 +58,7 @@ from spectramind.evaluation.metrics import naive_reference
 from spectramind.fit import FitPriors, fit_planet
 from spectramind.fit.collect import predictions_dataset
 from spectramind.fit.cross_fit import train_physics_predictions
+from spectramind.guards import GuardOptions
 from spectramind.models.dataset import planet_samples
 from spectramind.models.domain import out_of_domain
 from spectramind.models.training import (
@@ -134,6 +135,7 @@ def main() -> None:
         workflow_options()[2],
         options.cross_fit_folds,
         args.seed,
+        GuardOptions().prior_conflict_p_value,  # as the workflow's default guards
     )
 
     def samples(split: str, mu: np.ndarray, sigma: np.ndarray) -> list:

@@ -1,7 +1,9 @@
 """Snakemake adapter: V50 predictions (an ensemble's mixture) for every test planet, in one
-process; a planet whose fit is a fallback (a guard found no transit, or the fit failed)
-keeps that fallback: the model never saw such inputs."""
+process. A planet whose fit is a fallback (a guard found no transit, or the fit failed)
+keeps that fallback, and one outside the model's domain (guards.v50_domain) its physics
+fit: the model never saw such inputs."""
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +15,11 @@ from spectramind.core.netcdf import write_netcdf
 from spectramind.fit.collect import fallback_rows, load_predictors, predictions_dataset
 from spectramind.io import read_star_info
 from spectramind.models.dataset import planet_samples
-from spectramind.models.training import load_checkpoint, predict
+from spectramind.models.domain import out_of_domain
+from spectramind.models.training import load_checkpoint, load_domain, predict
 from spectramind.models.v50 import ModelOptions
+
+log = logging.getLogger("spectramind")
 
 with rule_job(snakemake):
     torch.set_num_threads(snakemake.threads)
@@ -31,10 +36,16 @@ with rule_job(snakemake):
                              [fits[k] for k in modelled], stars, mu[modelled], sigma[modelled],
                              options.steps)  # fmt: skip
     if samples:
-        model_mu, model_sigma = predict(model, samples)
-        mu[modelled], sigma[modelled] = np.clip(model_mu.numpy(), 0.0, None), model_sigma.numpy()
-    for k in modelled:
-        predictors[k] = "v50"
+        model_mu, model_sigma = (values.numpy() for values in predict(model, samples))
+        verdicts = out_of_domain(samples, model_mu, model_sigma,
+                                 load_domain(snakemake.input.checkpoint))  # fmt: skip
+        for row, (k, verdict) in enumerate(zip(modelled, verdicts, strict=True)):
+            if snakemake.params.guards_v50_domain and verdict.out:
+                log.warning("guard: planet %s is outside V50's domain (%s); its physics fit "
+                            "is submitted", ids[k], verdict.reason)  # fmt: skip
+                continue
+            mu[k], sigma[k] = np.clip(model_mu[row], 0.0, None), model_sigma[row]
+            predictors[k] = "v50"
     predictions = predictions_dataset(ids, mu, sigma, "SpectraMind V50 model predictions",
                                       predictors=predictors)  # fmt: skip
     write_netcdf(predictions, snakemake.output.predictions)

@@ -29,8 +29,10 @@ class GuardOptions(ConfigBlock):
     geometry's uncertainty puts it there. prior_conflict: test the data-alone depths against
     the spectral prior's predictive and drop the prior where they conflict at
     prior_conflict_p_value. failed_planet_fallback: a planet whose fit fails gets the
-    fallback (logged) instead of failing its job. exclude_from_training: planet ids no prior,
-    artifact or model learns from.
+    fallback (logged) instead of failing its job. v50_domain: a planet outside the V50
+    model's domain (inputs beyond the train planets' range, a level its physics fit's sigma
+    rules out, or a sigma far below the fit's; spectramind.models.domain) gets its physics
+    fit. exclude_from_training: planet ids no prior, artifact or model learns from.
     """
 
     BLOCK = "guards"
@@ -41,11 +43,12 @@ class GuardOptions(ConfigBlock):
     prior_conflict: bool = True
     prior_conflict_p_value: float = 1e-4
     failed_planet_fallback: bool = True
+    v50_domain: bool = True
     exclude_from_training: tuple[int, ...] = field(default=KNOWN_BAD_TRAIN_PLANETS)
 
     def __post_init__(self) -> None:
         check_limits(self, LIMITS, "guards")
-        for name in ("transit_coverage", "prior_conflict", "failed_planet_fallback"):
+        for name in ("transit_coverage", "prior_conflict", "failed_planet_fallback", "v50_domain"):
             if not isinstance(getattr(self, name), bool):
                 value = getattr(self, name)
                 raise ValueError(f"guards.{name} must be true or false, got {value!r}")

@@ -41,7 +41,7 @@ RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
         "guards.prior_conflict",
         "guards.prior_conflict_p_value",
     ),
-    "predict": ("model",),
+    "predict": ("model", "guards.v50_domain"),
     "physics_validation": (
         "fit",
         "training.cross_fit_folds",
