@@ -8,6 +8,7 @@ import xarray as xr
 
 from spectramind.fit import cross_fit
 from spectramind.fit.cross_fit import cross_fitted_physics
+from spectramind.fit.spectral_prior import FEATURE_AMPLITUDE
 
 WAVELENGTH = np.r_[0.7, np.linspace(1.95, 3.9, 282)]
 
@@ -86,3 +87,19 @@ def test_cross_fitting_is_guarded_against_prior_conflict():
     # The other planets are like the labels: the guard leaves them alone.
     np.testing.assert_array_equal(guarded_mu[1:], plain_mu[1:])
     np.testing.assert_array_equal(guarded_sigma[1:], plain_sigma[1:])
+
+
+def test_cross_fitted_priors_carry_the_unmodelled_feature_term(monkeypatch):
+    # A train planet's posterior must be as wide as a test planet's would be: same prior terms.
+    fits, labels = _band_fits(9, band_ppm=0)
+    amplitudes: list[float] = []
+    learn = cross_fit.learn_spectrum
+
+    def recording(*args: object) -> object:
+        prior = learn(*args)
+        amplitudes.append(prior.feature_amplitude)
+        return prior
+
+    monkeypatch.setattr(cross_fit, "learn_spectrum", recording)
+    cross_fitted_physics(fits, labels, WAVELENGTH, components=2, folds=3, seed=0, p_value=1e-4)
+    assert amplitudes == [FEATURE_AMPLITUDE] * 3 and FEATURE_AMPLITUDE > 0

@@ -29,7 +29,7 @@ from spectramind.fit.planet import (
     visit_curves,
     white_light_guess,
 )
-from spectramind.fit.spectral_prior import SpectralPrior, learn_spectral_prior
+from spectramind.fit.spectral_prior import FEATURE_AMPLITUDE, SpectralPrior, learn_spectral_prior
 from spectramind.fit.white_light import INSTRUMENTS, VisitCurves, find_transit, fit_white_light
 from spectramind.guards import GuardOptions
 from spectramind.guards.prior_predictive import read_prior_predictive
@@ -117,10 +117,14 @@ def learn_limb_darkening(samples: pd.DataFrame) -> LimbDarkeningPrior:
 
 
 def learn_spectrum(
-    labels: pd.DataFrame | np.ndarray, wavelength: np.ndarray, components: int
+    labels: pd.DataFrame | np.ndarray,
+    wavelength: np.ndarray,
+    components: int,
+    feature_amplitude: float = FEATURE_AMPLITUDE,
 ) -> SpectralPrior:
-    """The spectral prior from the training labels (planets x 283 depths); keeps at most
-    n_planets - 2 components, so a small training set still gives a prior."""
+    """The spectral prior from the training labels (planets x 283 depths) with an
+    unmodelled-feature term of ``feature_amplitude``; keeps at most n_planets - 2 components,
+    so a small training set still gives a prior."""
     labels = np.asarray(labels, dtype=np.float64)
     n_planets = len(labels)
     if n_planets < MIN_PRIOR_PLANETS:
@@ -129,7 +133,10 @@ def learn_spectrum(
             f"{n_planets}: use more "
             "(simulation.n_train on simulated data) or switch it off (fit.spectral_prior: false)"
         )
-    return learn_spectral_prior(labels, wavelength, min(components, n_planets - 2))
+    n_components = min(components, n_planets - 2)
+    return learn_spectral_prior(
+        labels, wavelength, n_components, feature_amplitude=feature_amplitude
+    )
 
 
 def white_light_pulls(
