@@ -158,8 +158,9 @@ def learn_priors(config: SimulationConfig, workdir: Path, n_labels: int, jobs: i
     exclude = set(labels.index) | set(truth_table(workdir, "test", "depth").index)
     all_labels = np.vstack([labels.to_numpy(), extra_labels(config, n_labels, exclude)])
     wavelength = io.read_wavelengths(workdir / "raw")
-    components = FitOptions().spectral_prior_components
-    spectral = learn_spectrum(all_labels, wavelength, components)
+    options = FitOptions()
+    spectral = learn_spectrum(all_labels, wavelength, options.spectral_prior_components,
+                              options.spectral_prior_feature_ppm * 1e-6)  # fmt: skip
     return FitPriors(limb_darkening, spectral, learn_white_light_error_scale(np.array(pulls)))
 
 

@@ -11,5 +11,8 @@ with rule_job(snakemake):
     excluded = snakemake.params.guards_exclude_from_training
     labels = read_labels(snakemake.input.labels).drop(excluded, errors="ignore")
     wavelength = read_wavelengths(Path(snakemake.input.wavelengths).parent)
-    prior = learn_spectrum(labels, wavelength, snakemake.params.fit_spectral_prior_components)
+    prior = learn_spectrum(
+        labels, wavelength, snakemake.params.fit_spectral_prior_components,
+        snakemake.params.fit_spectral_prior_feature_ppm * 1e-6,
+    )  # fmt: skip
     write_json_atomic(snakemake.output.prior, prior.to_dict())

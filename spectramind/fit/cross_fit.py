@@ -13,7 +13,7 @@ import xarray as xr
 
 from spectramind.fit.options import FitOptions
 from spectramind.fit.priors import MIN_PRIOR_PLANETS, learn_spectrum
-from spectramind.fit.spectral_prior import guarded_posterior
+from spectramind.fit.spectral_prior import FEATURE_AMPLITUDE, guarded_posterior
 
 
 def fit_covariance(fit: xr.Dataset) -> np.ndarray:
@@ -30,11 +30,13 @@ def cross_fitted_physics(
     folds: int,
     seed: int,
     p_value: float | None = None,
+    feature_amplitude: float = FEATURE_AMPLITUDE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Physics mu and sigma (planets, 283) of training planets whose spectral prior never saw
     their own label: the planets are split into ``folds`` (seeded), and each fold's
-    posteriors use a prior learned from the other folds' labels, dropped where a planet's
-    data conflict with it at ``p_value`` (guards.prior_conflict_p_value; None: no test)."""
+    posteriors use a prior learned from the other folds' labels (with the unmodelled-feature
+    term of ``feature_amplitude``), dropped where a planet's data conflict with it at
+    ``p_value`` (guards.prior_conflict_p_value; None: no test)."""
     n_planets = len(fits)
     folds = min(folds, n_planets)
     if n_planets - int(np.ceil(n_planets / folds)) < MIN_PRIOR_PLANETS:
@@ -47,7 +49,7 @@ def cross_fitted_physics(
     mu, sigma = np.empty_like(labels), np.empty_like(labels)
     for held_out in np.array_split(order, folds):
         rest = np.setdiff1d(order, held_out)
-        prior = learn_spectrum(labels[rest], wavelength, components)
+        prior = learn_spectrum(labels[rest], wavelength, components, feature_amplitude)
         for k in held_out:
             depth, covariance = fits[k]["fit_depth"].values, fit_covariance(fits[k])
             guarded = guarded_posterior(prior, depth, covariance, p_value)
@@ -71,4 +73,6 @@ def train_physics_predictions(
         return (np.array([f["depth"].values for f in fits]),
                 np.array([f["sigma"].values for f in fits]))  # fmt: skip
     components = fit_options.spectral_prior_components
-    return cross_fitted_physics(fits, labels, wavelength, components, folds, seed, p_value)
+    feature = fit_options.spectral_prior_feature_ppm * 1e-6
+    return cross_fitted_physics(fits, labels, wavelength, components, folds, seed, p_value,
+                                feature)  # fmt: skip

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from spectramind.core.options import ConfigBlock, check_limits
 from spectramind.extract.regressors import REGRESSORS
+from spectramind.fit.spectral_prior import FEATURE_AMPLITUDE
 from spectramind.io.layout import INSTRUMENTS
 
 # Inclusive [low, high] of every numeric option; config/schema.yaml states the same limits.
@@ -15,6 +16,7 @@ LIMITS = {
     "chromatic_wavelength_degree": (0, 5),
     "limb_darkening_wavelength_degree": (0, 3),
     "spectral_prior_components": (1, 50),
+    "spectral_prior_feature_ppm": (0.0, 1000.0),
     "ramp_timescale_h": (0.01, 5.0),
     "t0_grid_step_h": (0.001, 0.5),
     "prior_sma_fraction": (0.001, 1.0),
@@ -49,7 +51,8 @@ class FitOptions(ConfigBlock):
     limb_darkening_wavelength_degree in wavelength. limb_darkening_prior,
     white_light_error_scale (inflating the white-light depths' errors) and spectral_prior switch
     on what is learned from the training planets (artifacts); the spectral prior keeps
-    spectral_prior_components principal components. max_depth bounds every depth;
+    spectral_prior_components principal components and grants band-scale structure its
+    labels never showed spectral_prior_feature_ppm of amplitude. max_depth bounds every depth;
     red_noise_max_bins is the largest bin of the red-noise (beta) estimate (1: no beta).
     """
 
@@ -70,6 +73,7 @@ class FitOptions(ConfigBlock):
     white_light_error_scale: bool = True
     spectral_prior: bool = True
     spectral_prior_components: int = 6
+    spectral_prior_feature_ppm: float = FEATURE_AMPLITUDE * 1e6
     max_depth: float = 0.1
     red_noise_max_bins: int = 16
 

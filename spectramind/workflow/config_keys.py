@@ -26,7 +26,11 @@ RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "extract": ("extraction",),
     "fit": ("fit", *FIT_GUARD_KEYS),
     "limb_darkening_samples": ("fit", "guards.transit_coverage", "guards.min_transit_significance"),
-    "spectral_prior": ("fit.spectral_prior_components", "guards.exclude_from_training"),
+    "spectral_prior": (
+        "fit.spectral_prior_components",
+        "fit.spectral_prior_feature_ppm",
+        "guards.exclude_from_training",
+    ),
     "prior_predictive": ("guards.exclude_from_training",),
     "white_light_error_scale": (
         "fit",
