@@ -19,6 +19,7 @@ from spectramind.evaluation.metrics import competition_score, naive_reference
 from spectramind.guards.prior_predictive import (
     PriorPredictive,
     learn_prior_predictive,
+    prior_predictive_record,
     read_prior_predictive,
 )
 from spectramind.io.tables import target_columns
@@ -125,6 +126,19 @@ def test_too_few_planets_take_the_mean_level(split):
     assert np.isfinite(sigma).all() and (sigma > 0).all()
     with pytest.raises(ValueError, match="needs >= 3 planets"):
         learn_prior_predictive(train_labels.iloc[:2], train_stars)
+
+
+def test_an_artifact_from_two_planets_records_why_and_reads_as_none(split, tmp_path):
+    """A workflow with two train planets still runs: the artifact says why there is no
+    prior predictive, and reading it gives None (the naive reference is the fallback)."""
+    train_stars, train_labels, _, _ = split
+    record = prior_predictive_record(train_labels.iloc[:2], train_stars)
+    assert record == {"unlearned": "2 usable train planets, fewer than the 3 it needs"}
+    path = tmp_path / "prior_predictive.json"
+    path.write_text(json.dumps(record))
+    assert read_prior_predictive(path) is None
+    path.write_text(json.dumps(prior_predictive_record(train_labels.iloc[:8], train_stars)))
+    assert read_prior_predictive(path).n_planets == 8
 
 
 def test_excluded_planets_are_not_learned_from(split):

@@ -23,6 +23,8 @@ import xarray as xr
 from workflow_runs import job_counts, parsed_rules, snakemake
 
 from spectramind.diagnostics.dashboard import CATEGORIES
+from spectramind.guards.prior_predictive import read_prior_predictive
+from spectramind.io import read_star_info
 from spectramind.workflow import PLANET_STAGES
 
 # The physics fit on SMALL_CONFIG (seed 42) before sigma calibration, measured 2026-11-28
@@ -337,13 +339,15 @@ def test_a_planet_failing_the_raw_check_is_excluded_and_reported(simulated_run, 
     assert not summary["ok"] and str(broken) in summary["problem"]
     assert not (work / f"results/calibrated/test/{planet.name}").exists()
     assert not (work / f"results/fit/test/{planet.name}.nc").exists()
+    # the excluded planet gets the fallback: the prior predictive from its star row
     submission = pd.read_csv(work / "results/submission/submission.csv").set_index("planet_id")
-    naive = json.loads((simulated_run / "results/artifacts/naive_reference.json").read_text())
+    prior = read_prior_predictive(simulated_run / "results/artifacts/prior_predictive.json")
+    mu, sigma = prior.predict(read_star_info(raw, "test").loc[[int(planet.name)]])
     row = submission.loc[int(planet.name)]
-    np.testing.assert_allclose(row.filter(like="wl_"), naive["mean"], rtol=1e-9)
-    np.testing.assert_allclose(row.filter(like="sigma_"), naive["sigma"], rtol=1e-9)
+    np.testing.assert_allclose(row.filter(like="wl_"), mu[0], rtol=1e-9)
+    np.testing.assert_allclose(row.filter(like="sigma_"), sigma[0], rtol=1e-9)
     log = (work / "results/logs/submission.log").read_text()
-    assert "naive prediction" in log and planet.name in log
+    assert "1 prior_predictive" in log and planet.name in log
 
 
 @pytest.mark.slow

@@ -216,12 +216,40 @@ def _combine(
     return mu, np.sqrt(np.maximum(variance, 0.0))
 
 
-def read_prior_predictive(path: str | Path) -> PriorPredictive:
-    """The prior predictive artifact at ``path``; ValueError names the file when malformed."""
+def read_prior_predictive(path: str | Path) -> PriorPredictive | None:
+    """The prior predictive artifact at ``path``, or None where it records that too few train
+    planets left it unlearned (the naive reference is the fallback then); ValueError names
+    the file when malformed."""
     try:
-        return PriorPredictive.from_dict(json.loads(Path(path).read_text()))
+        record = json.loads(Path(path).read_text())
+        if isinstance(record, dict) and "unlearned" in record:
+            return None
+        return PriorPredictive.from_dict(record)
     except (ValueError, UnicodeDecodeError) as err:
         raise ValueError(f"{path}: not a prior predictive artifact: {err}") from err
+
+
+def prior_predictive_record(
+    labels: pd.DataFrame, stars: pd.DataFrame, exclude: Iterable[int] = ()
+) -> dict[str, Any]:
+    """The artifact's content: the learned prior predictive's dict, or, with fewer than
+    MIN_PLANETS usable train planets, ``{"unlearned": why}`` (a workflow with a handful of
+    train planets still runs; its fallback is the naive reference)."""
+    usable = usable_planets(labels, stars, exclude)
+    if len(usable) < MIN_PLANETS:
+        why = f"{len(usable)} usable train planets, fewer than the {MIN_PLANETS} it needs"
+        return {"unlearned": why}
+    return learn_prior_predictive(labels, stars, exclude).to_dict()
+
+
+def usable_planets(
+    labels: pd.DataFrame, stars: pd.DataFrame, exclude: Iterable[int] = ()
+) -> pd.Index:
+    """The train planets a prior predictive learns from: labelled, not excluded, with a star
+    row whose every feature is finite."""
+    features = star_features(stars)
+    keep = labels.index.difference(pd.Index(list(exclude), dtype=labels.index.dtype))
+    return keep.intersection(features.index[features.notna().all(axis=1)])
 
 
 @dataclass(frozen=True)
@@ -285,8 +313,7 @@ def learn_prior_predictive(
     feature are left out. ValueError: fewer than MIN_PLANETS planets, or a non-positive
     mean depth (its log level is undefined)."""
     features = star_features(stars)
-    keep = labels.index.difference(pd.Index(list(exclude), dtype=labels.index.dtype))
-    keep = keep.intersection(features.index[features.notna().all(axis=1)])
+    keep = usable_planets(labels, stars, exclude)
     if len(keep) < MIN_PLANETS:
         raise ValueError(f"a prior predictive needs >= {MIN_PLANETS} planets, got {len(keep)}")
     depths = labels.loc[keep].to_numpy(float)
