@@ -126,10 +126,11 @@ def write_fit(path: Path, depth: float) -> None:
     write_netcdf(fit, path)
 
 
-def test_fallback_submission_is_valid_with_fits_for_some_planets_or_none(tmp_path):
+def fallback_inputs(tmp_path: Path, ids: list[int], naive: str) -> tuple[Path, Path, list]:
+    """A competition folder (test star table, sample submission) of ``ids`` and an artifacts
+    folder with the naive reference ``naive`` (JSON): the fallback submission's inputs."""
     competition = tmp_path / "competition"
     competition.mkdir()
-    ids = [11, 7, 42]
     (competition / "test_star_info.csv").write_text(
         "planet_id,Rs,Ms,Ts,Mp,e,P,sma,i\n"
         + "".join(f"{i},1.0,1.0,5700,1.0,0.0,3.0,10.0,89.0\n" for i in ids)
@@ -138,7 +139,15 @@ def test_fallback_submission_is_valid_with_fits_for_some_planets_or_none(tmp_pat
     (competition / "sample_submission.csv").write_text(",".join(columns) + "\n")
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-    (artifacts / "naive_reference.json").write_text('{"mean": 0.01, "sigma": 0.002}')
+    (artifacts / "naive_reference.json").write_text(naive)
+    return competition, artifacts, columns
+
+
+def test_fallback_submission_is_valid_with_fits_for_some_planets_or_none(tmp_path):
+    ids = [11, 7, 42]
+    competition, artifacts, columns = fallback_inputs(
+        tmp_path, ids, '{"mean": 0.01, "sigma": 0.002}'
+    )
     working = tmp_path / "working"
     write_fit(working / "results/fit/test/7.nc", 0.02)
     out = tmp_path / "out"
@@ -157,18 +166,8 @@ def test_fallback_submission_is_valid_with_fits_for_some_planets_or_none(tmp_pat
 
 
 def test_fallback_submission_takes_the_prior_predictive_when_the_bundle_has_it(tmp_path):
-    competition = tmp_path / "competition"
-    competition.mkdir()
     ids = [11, 7]
-    (competition / "test_star_info.csv").write_text(
-        "planet_id,Rs,Ms,Ts,Mp,e,P,sma,i\n"
-        + "".join(f"{i},1.0,1.0,5700,1.0,0.0,3.0,10.0,89.0\n" for i in ids)
-    )
-    columns = ["planet_id", *target_columns(), *sigma_columns()]
-    (competition / "sample_submission.csv").write_text(",".join(columns) + "\n")
-    artifacts = tmp_path / "artifacts"
-    artifacts.mkdir()
-    (artifacts / "naive_reference.json").write_text('{"mean": 0.5, "sigma": 0.25}')
+    competition, artifacts, columns = fallback_inputs(tmp_path, ids, '{"mean": 0.5, "sigma": 0.25}')
     rng = np.random.default_rng(0)
     train = pd.DataFrame(0.01 * (1.0 + 0.01 * rng.standard_normal((5, len(target_columns())))))
     stars = pd.DataFrame({c: [1.0] * 5 for c in ("Rs", "Ms", "Ts", "Mp", "e", "P", "sma", "i")})
