@@ -19,6 +19,7 @@ from spectramind.workflow import (
     plan_batches,
     recorded_batch,
 )
+from spectramind.workflow.config_keys import PREDICTION_FILES
 
 validate(config, schema="../config/schema.yaml")
 
@@ -64,7 +65,7 @@ if config["predictor"] == "auto" and not model_importable():
     config["predictor"] = "physics"
 # The predictors whose test predictions are one file (rule predict's or auto's), and those
 # that train the V50 model.
-PREDICTS_FROM_FILE = config["predictor"] in ("v50", "auto")
+PREDICTS_FROM_FILE = config["predictor"] in PREDICTION_FILES
 
 if PLANETS_PER_JOB > 1 and config["check_raw"]:
     raise WorkflowError(

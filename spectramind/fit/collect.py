@@ -10,10 +10,7 @@ import numpy as np
 import xarray as xr
 
 from spectramind.guards import FALLBACK_PREDICTORS, GuardRecord
-
-# The config predictors whose test predictions are one file (rule predict's, auto's); the
-# physics predictor's are the per-planet fits.
-PREDICTION_FILES = ("v50", "auto")
+from spectramind.workflow.config_keys import PREDICTION_FILES
 
 
 def load_predictions(paths: Sequence[str | Path]) -> tuple[list[int], np.ndarray, np.ndarray]:

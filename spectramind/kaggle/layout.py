@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from spectramind.workflow.config_keys import PREDICTION_FILES
+
 KAGGLE_INPUT = "/kaggle/input"
 # The workflow's own files a bundle copies (config/config.yaml is written, not copied: the
 # training run's effective config, so inference fits with the settings the priors assume).
@@ -63,6 +65,6 @@ def inference_artifacts(predictor: str) -> list[str]:
     options select): the fallbacks (naive reference, prior predictive), the sigma
     calibration, the V50 model, auto's choice."""
     names = ["naive_reference.json", "prior_predictive.json", "sigma_calibration.json"]
-    model = ["model/checkpoint.pt"] if predictor in ("v50", "auto") else []
+    model = ["model/checkpoint.pt"] if predictor in PREDICTION_FILES else []
     choice = ["predictor_choice.json"] if predictor == "auto" else []
     return [*names, *model, *choice]

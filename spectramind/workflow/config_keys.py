@@ -83,6 +83,11 @@ PLANNING_KEYS: dict[str, str] = {
 }
 
 
+# The predictors whose test predictions are one file (rule predict's, auto's) and which train
+# the V50 model; the physics predictor's are the per-planet fits.
+PREDICTION_FILES = ("v50", "auto")
+
+
 def param_name(key: str) -> str:
     """The params name of a config key: its path with dots as underscores."""
     return "config" if key == "*" else key.replace(".", "_")
