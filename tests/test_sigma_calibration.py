@@ -130,6 +130,34 @@ def test_few_validation_planets_move_sigma_little():
     assert fitted.shrinkage == pytest.approx(1 / 6)
 
 
+def test_widen_only_keeps_sigma_where_the_validation_planets_ask_for_less():
+    """Validation residuals at half their sigma: by default sigma is left as it is (a scale
+    below 1 is not applied), and with widen_only off it is halved; a planet whose errors are
+    twice its sigma is widened either way, and the artifact keeps the switch."""
+    truth, mu, sigma = predictions(200, 12, understated=(0.5, 0.5))
+    widen = fit_sigma_calibration(no_prior("temperature_instrument"), truth, mu, sigma,
+                                  WAVELENGTH, NAIVE)  # fmt: skip
+    both = fit_sigma_calibration(no_prior("temperature_instrument", widen_only=False), truth,
+                                 mu, sigma, WAVELENGTH, NAIVE)  # fmt: skip
+    np.testing.assert_array_equal(widen.apply(mu, sigma), sigma)
+    assert abs(np.median(both.apply(mu, sigma) / sigma) - 0.5) < 0.05
+    truth, mu, sigma = predictions(200, 13, understated=(2.0, 2.0))
+    widened = fit_sigma_calibration(no_prior("temperature_instrument"), truth, mu, sigma,
+                                    WAVELENGTH, NAIVE)  # fmt: skip
+    assert abs(np.median(widened.apply(mu, sigma) / sigma) - 2.0) < 0.1
+
+
+def test_widen_only_round_trips_through_the_artifact(tmp_path):
+    truth, mu, sigma = predictions(50, 14, understated=(0.5, 0.5))
+    for widen_only in (True, False):
+        fitted = fit_sigma_calibration(no_prior("temperature_global", widen_only=widen_only),
+                                       truth, mu, sigma, WAVELENGTH, NAIVE)  # fmt: skip
+        save_sigma_calibration(tmp_path / "calibration.json", fitted)
+        loaded = load_sigma_calibration(tmp_path / "calibration.json")
+        assert loaded.widen_only is widen_only
+        np.testing.assert_array_equal(loaded.apply(mu, sigma), fitted.apply(mu, sigma))
+
+
 def test_same_seed_same_calibration():
     truth, mu, sigma = predictions(40, 8)
     options = SigmaCalibrationOptions(method="relational")
