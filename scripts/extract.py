@@ -1,7 +1,10 @@
-"""Snakemake adapter: extract planets' light curves (one per unit) from calibrated visits."""
+"""Snakemake adapter: extract planets' light curves (one per unit) from calibrated visits; a
+planet whose extraction raises, or with a calibrated visit that is a failure record, gets a
+failure record instead (guards.failed_planet_fallback)."""
 
 from pathlib import Path
 
+from spectramind.core.failure import UpstreamFailure, first_failure
 from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
 from spectramind.extract.lightcurves import extract_planet
@@ -16,6 +19,9 @@ wavelengths = read_wavelengths(Path(snakemake.input.wavelengths).parent)
 
 def extract(unit: PlanetUnit, outputs: dict[str, str]) -> None:
     visits = visits_by_instrument(snakemake.input.calibrated, unit)
+    failure = first_failure(path for files in visits.values() for path in files)
+    if failure is not None:
+        raise UpstreamFailure(failure)
     dataset = extract_planet(
         fgs1_files=visits["FGS1"],
         airs_files=visits["AIRS-CH0"],
@@ -25,4 +31,4 @@ def extract(unit: PlanetUnit, outputs: dict[str, str]) -> None:
     write_netcdf(dataset, outputs["lightcurves"])
 
 
-run_units(snakemake, EXTRACT, extract)
+run_units(snakemake, EXTRACT, extract, snakemake.params.guards_failed_planet_fallback)

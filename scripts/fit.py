@@ -1,10 +1,12 @@
 """Snakemake adapter: physics fit of planets' light curves (one planet per unit); a planet
-whose fit fails gets the fallback (guards.failed_planet_fallback)."""
+whose fit fails, or whose light curves are a failure record (calibrate or extract raised),
+gets the fallback (guards.failed_planet_fallback)."""
 
 from pathlib import Path
 
 import xarray as xr
 
+from spectramind.core.failure import UpstreamFailure, failure_of
 from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
 from spectramind.fit import FitOptions, fit_planet
@@ -27,9 +29,12 @@ def fit(unit: PlanetUnit, outputs: dict[str, str]) -> None:
     star = stars.loc[unit.planet_id] if unit.planet_id in stars.index else None
 
     def run() -> xr.Dataset:
-        if star is None:
-            raise KeyError(f"planet {unit.planet_id} is not in {snakemake.input.stars}")
         with xr.open_dataset(EXTRACT.paths(unit)["lightcurves"]) as lightcurves:
+            failure = failure_of(lightcurves.attrs)
+            if failure is not None:
+                raise UpstreamFailure(failure)
+            if star is None:
+                raise KeyError(f"planet {unit.planet_id} is not in {snakemake.input.stars}")
             return fit_planet(lightcurves.load(), star, options, priors, guards)
 
     result = fit_or_fallback(

@@ -105,13 +105,16 @@ def write_manifest(
     wildcards: Mapping[str, Any] | None = None,
     seconds: float | None = None,
     batch: Sequence[int] | None = None,
+    failure: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write the manifest JSON of one rule run and return it. ``config`` is what the rule
-    read of the config; ``batch`` the planets of the job, for a per-planet stage's unit."""
+    read of the config; ``batch`` the planets of the job, for a per-planet stage's unit;
+    ``failure`` what raised on that unit, whose outputs are failure records."""
     manifest = {
         "rule": rule,
         "wildcards": dict(wildcards or {}),
         **({} if batch is None else {"batch": sorted(batch)}),
+        **({} if failure is None else {"failure": dict(failure)}),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": seconds,
         "config_sha256": config_hash(config),

@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from matplotlib.figure import Figure
 
 from spectramind.core.atomic import write_csv_atomic, write_json_atomic
+from spectramind.core.failure import failure_of
 from spectramind.diagnostics import FIGURES, figures
 from spectramind.diagnostics.summary import PPM, error_summary_table, per_bin_table
 
@@ -39,6 +41,15 @@ class LightCurveExample:
     lightcurve: xr.Dataset
     fit: xr.Dataset
     period_days: float
+
+
+def example_figure(example: LightCurveExample) -> Figure:
+    """The example planet's white-light fit, or, when the planet failed in calibrate or
+    extract (its light curves a failure record), a figure saying so."""
+    failure = failure_of(example.lightcurve.attrs)
+    if failure is not None:
+        return figures.failure_figure("White-light fit: the example planet failed", failure.reason)
+    return figures.light_curve_fit(example.lightcurve, example.fit, example.period_days)
 
 
 def write_diagnostics(
@@ -80,9 +91,7 @@ def write_diagnostics(
         "calibration": figures.sigma_calibration_comparison(
             e.truth, e.mu, {"uncalibrated": e.sigma_uncalibrated, method: e.sigma}, naive
         ),
-        "light_curve_fit": figures.light_curve_fit(
-            example.lightcurve, example.fit, example.period_days
-        ),  # fmt: skip
+        "light_curve_fit": example_figure(example),
     }
     for stem in FIGURES:  # the rule declares these outputs
         figures.save_figure(drawn[stem], out / "figures" / stem)

@@ -8,6 +8,7 @@ the FGS1 white light, bins 1..282 the AIRS-CH0 columns; depths are fractions, sh
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,15 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
                 fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
     fig.clear()
     return paths
+
+
+def failure_figure(title: str, reason: str) -> Figure:
+    """In place of a planet's figure when the planet failed in calibrate or extract (its
+    file a failure record, spectramind.core.failure): the title and why, nothing drawn."""
+    fig = _figure(10.0, 2.5)
+    fig.suptitle(title)
+    fig.text(0.5, 0.45, textwrap.fill(reason, 110), ha="center", va="center", fontsize="small")
+    return fig
 
 
 def wavelength_ticks(ax: Axes, wavelength_um: np.ndarray) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 from scipy.ndimage import uniform_filter1d
 
+from spectramind.core.failure import failure_of
 from spectramind.evaluation.metrics import competition_score, naive_reference
 from spectramind.io.layout import N_TARGETS
 
@@ -49,11 +50,13 @@ def white_light_depth(lightcurves: xr.Dataset) -> float:
 
 
 def white_light_depths(lightcurve_files: Sequence[str | Path]) -> dict[int, float]:
-    """``white_light_depth`` of each planet's light-curve file, keyed by planet id (its name)."""
+    """``white_light_depth`` of each planet's light-curve file, keyed by planet id (its name);
+    a failure record (the planet failed in calibrate or extract) has none and is left out."""
     depths = {}
     for path in lightcurve_files:
         with xr.open_dataset(path) as lightcurves:
-            depths[int(Path(path).stem)] = white_light_depth(lightcurves)
+            if failure_of(lightcurves.attrs) is None:
+                depths[int(Path(path).stem)] = white_light_depth(lightcurves)
     return depths
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from spectramind import __version__
+from spectramind.core.failure import UpstreamFailure
 from spectramind.fit.options import FitOptions
 from spectramind.guards import GuardOptions, GuardRecord
 from spectramind.guards.fallback import fallback_prediction
@@ -88,12 +89,21 @@ def fit_or_fallback(
 ) -> xr.Dataset:
     """``fit()`` (reading and fitting one planet), or, when it raises and
     ``guards.failed_planet_fallback`` is on, the fallback with state ``failed``: logged with
-    its traceback, and no other planet of the job taken down."""
+    its traceback, and no other planet of the job taken down. A planet that failed upstream
+    (``fit()`` raises ``UpstreamFailure``: its light curves are a failure record of
+    calibrate or extract, logged there with the traceback) gets the same fallback, its
+    reason naming that stage and error."""
     try:
         return fit()
+    except UpstreamFailure as upstream:
+        if not guards.failed_planet_fallback:
+            raise
+        reason = upstream.record.reason
+        log.warning("guard: %s; the fallback is submitted", reason)
     except Exception as error:
         if not guards.failed_planet_fallback:
             raise
         log.exception("guard: the fit failed; the fallback is submitted")
-        record = GuardRecord("failed", reason=f"the fit failed: {type(error).__name__}: {error}")
-        return fallback_fit(wavelength, star, record, prior, naive, options)
+        reason = f"the fit failed: {type(error).__name__}: {error}"
+    record = GuardRecord("failed", reason=reason)
+    return fallback_fit(wavelength, star, record, prior, naive, options)

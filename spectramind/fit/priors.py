@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from spectramind.core.failure import failure_of
 from spectramind.fit.coverage import missing_transit, transit_significance
 from spectramind.fit.limb_darkening import (
     GroupCurves,
@@ -50,7 +51,9 @@ def limb_darkening_samples(
     """(u1, u2) with sigmas of one training planet: FGS1's white light and each AIRS group,
     fitted with the geometry from the white light and the depth fixed to the truth. No rows
     from a planet whose visits hold no transit (``guards``): its curves say nothing of limb
-    darkening."""
+    darkening; none from one that failed upstream (``lightcurves`` a failure record)."""
+    if failed_upstream(lightcurves):
+        return pd.DataFrame(columns=SAMPLE_COLUMNS, dtype=float)
     visits = [
         visit_curves(lightcurves, v, options.regressors) for v in range(lightcurves.sizes["visit"])
     ]
@@ -88,6 +91,15 @@ def limb_darkening_samples(
         ]
     )
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)
+
+
+def failed_upstream(lightcurves: xr.Dataset) -> bool:
+    """Whether a training planet's light curves are a failure record (calibrate or extract
+    raised on it, spectramind.core.failure), logged: it teaches nothing."""
+    failure = failure_of(lightcurves.attrs)
+    if failure is not None:
+        log.warning("guard: %s; this training planet teaches nothing here", failure.reason)
+    return failure is not None
 
 
 def seen_transit(
@@ -150,7 +162,10 @@ def white_light_pulls(
     """(FGS1, AIRS) white-light depth error over its stated sigma for one training planet,
     fitted as a test planet is (with the limb-darkening prior). The true AIRS white depth is
     the channels' true depths weighted by their flux. NaN for a planet whose visits hold no
-    transit (``guards``): a test planet like it gets the fallback, not the white light."""
+    transit (``guards``): a test planet like it gets the fallback, not the white light; NaN
+    for one that failed upstream (``lightcurves`` a failure record)."""
+    if failed_upstream(lightcurves):
+        return np.full(len(INSTRUMENTS), np.nan)
     visits = [
         visit_curves(lightcurves, v, options.regressors) for v in range(lightcurves.sizes["visit"])
     ]

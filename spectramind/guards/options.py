@@ -28,11 +28,13 @@ class GuardOptions(ConfigBlock):
     inflation), and a contact as inside the window when at least contact_probability of the
     geometry's uncertainty puts it there. prior_conflict: test the data-alone depths against
     the spectral prior's predictive and drop the prior where they conflict at
-    prior_conflict_p_value. failed_planet_fallback: a planet whose fit fails gets the
-    fallback (logged) instead of failing its job. v50_domain: a planet outside the V50
-    model's domain (inputs beyond the train planets' range, a level its physics fit's sigma
-    rules out, or a sigma far below the fit's; spectramind.models.domain) gets its physics
-    fit. exclude_from_training: planet ids no prior, artifact or model learns from.
+    prior_conflict_p_value. failed_planet_fallback: a planet whose calibration, extraction
+    or fit raises fails alone (logged; calibrate and extract write failure records,
+    spectramind.core.failure) and gets the fallback instead of failing its job.
+    v50_domain: a planet outside the V50 model's domain (inputs beyond the train planets'
+    range, a level its physics fit's sigma rules out, or a sigma far below the fit's;
+    spectramind.models.domain) gets its physics fit. exclude_from_training: planet ids no
+    prior, artifact or model learns from.
     """
 
     BLOCK = "guards"

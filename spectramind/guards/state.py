@@ -12,7 +12,7 @@ import xarray as xr
 
 # normal: the fit saw the whole transit. partial_transit: the window misses T1 or T4.
 # grazing: the planet never lies wholly on the disc (no T2, T3). no_transit: no transit in
-# the window. failed: the fit raised.
+# the window. failed: the fit raised, or calibrate or extract did (a failure record).
 GUARD_STATES = ("normal", "partial_transit", "grazing", "no_transit", "failed")
 # What made a planet's submitted depth and sigma.
 PREDICTORS = ("physics_fit", "v50", "prior_predictive", "naive")

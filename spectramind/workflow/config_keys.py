@@ -22,8 +22,8 @@ FIT_GUARD_KEYS = (
 RULE_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "simulate_top_level": ("seed", "simulation"),
     "simulate_planet": ("seed", "simulation"),
-    "calibrate": ("calibration",),
-    "extract": ("extraction",),
+    "calibrate": ("calibration", "guards.failed_planet_fallback"),
+    "extract": ("extraction", "guards.failed_planet_fallback"),
     "fit": ("fit", *FIT_GUARD_KEYS),
     "limb_darkening_samples": ("fit", "guards.transit_coverage", "guards.min_transit_significance"),
     "spectral_prior": (
