@@ -9,7 +9,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch_geometric")
 
-from spectramind.models.bands import DEFAULT_BANDS, band_membership  # noqa: E402
+from spectramind.fit.absorbers import MOLECULAR_BANDS  # noqa: E402
+from spectramind.models.bands import band_membership  # noqa: E402
 from spectramind.models.graph import (  # noqa: E402
     AIRSEncoder,
     airs_graph,
@@ -95,9 +96,9 @@ def test_bad_band_is_named(band, problem):
 
 
 def test_default_bands_lie_in_airs_and_cover_bins():
-    members = band_membership(AIRS_WAVELENGTH, DEFAULT_BANDS)
+    members = band_membership(AIRS_WAVELENGTH, MOLECULAR_BANDS)
     assert set(members) == {"H2O", "CO2", "CH4", "CO"}
-    for molecule, intervals in DEFAULT_BANDS.items():
+    for molecule, intervals in MOLECULAR_BANDS.items():
         assert all(1.9 <= start < end <= 4.0 for start, end in intervals), molecule
         inside = [
             i for i, w in enumerate(AIRS_WAVELENGTH) if any(s <= w <= e for s, e in intervals)
@@ -108,10 +109,10 @@ def test_default_bands_lie_in_airs_and_cover_bins():
 
 
 def test_airs_graph_is_the_sorted_union():
-    edge_index = airs_graph(AIRS_WAVELENGTH, 2, DEFAULT_BANDS)
+    edge_index = airs_graph(AIRS_WAVELENGTH, 2, MOLECULAR_BANDS)
     check_simple_undirected(edge_index)
     expected = edge_set(wavelength_edges(AIRS_WAVELENGTH, 2)) | edge_set(
-        band_edges(AIRS_WAVELENGTH, DEFAULT_BANDS)
+        band_edges(AIRS_WAVELENGTH, MOLECULAR_BANDS)
     )
     assert edge_set(edge_index) == expected
     keys = edge_index[0] * len(AIRS_WAVELENGTH) + edge_index[1]

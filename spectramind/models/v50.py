@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from spectramind.core.options import ConfigBlock, check_limits
-from spectramind.models.bands import DEFAULT_BANDS
+from spectramind.fit.absorbers import MOLECULAR_BANDS
 from spectramind.models.dataset import (
     FIT_SUMMARY_FEATURES,
     LIGHT_CURVE_FEATURES,
@@ -39,7 +39,7 @@ NODE_FEATURES = 3  # see dataset.PlanetSample.nodes
 
 
 def _default_bands() -> dict[str, list[list[float]]]:
-    return {name: [list(band) for band in bands] for name, bands in DEFAULT_BANDS.items()}
+    return {name: [list(band) for band in bands] for name, bands in MOLECULAR_BANDS.items()}
 
 
 @dataclass(frozen=True)
