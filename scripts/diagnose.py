@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import xarray as xr
 
 from spectramind.core.jobs import rule_job
@@ -21,6 +20,7 @@ from spectramind.fit.collect import (
     load_predictor_output,
 )
 from spectramind.io import read_labels, read_star_info, read_wavelengths
+from spectramind.io.exact_csv import read_csv
 
 
 def evaluated(inputs: Any) -> EvaluatedPredictions:
@@ -28,7 +28,7 @@ def evaluated(inputs: Any) -> EvaluatedPredictions:
     if "test_labels" in inputs.keys():
         ids, mu, sigma = load_model_predictions(inputs.calibrated)
         _, _, sigma_before = load_predictor_output(snakemake.params.predictor, inputs.uncalibrated)
-        floors = [pd.read_csv(path).set_index("planet_id").loc[ids].to_numpy()
+        floors = [read_csv(path).set_index("planet_id").loc[ids].to_numpy()
                   for path in (inputs.noise_floor, inputs.marginalised_floor)]  # fmt: skip
         truth = read_labels(inputs.test_labels).loc[ids].to_numpy()
         return EvaluatedPredictions(ids, truth, mu, sigma_before, sigma,

@@ -2,8 +2,6 @@
 and after sigma calibration, the physics fit and the baselines), each planet's score and the
 worst planets with their guard state."""
 
-import pandas as pd
-
 from spectramind.core.atomic import write_json_atomic
 from spectramind.core.jobs import rule_job
 from spectramind.diagnostics.guards import planet_guards, predictor_name
@@ -11,6 +9,7 @@ from spectramind.evaluation.artifacts import read_artifact
 from spectramind.evaluation.scoring import score_simulated_run
 from spectramind.fit.collect import load_predictions, load_predictor_output
 from spectramind.io import read_labels
+from spectramind.io.exact_csv import read_csv
 
 with rule_job(snakemake):
     predictor = snakemake.params.predictor
@@ -31,8 +30,8 @@ with rule_job(snakemake):
             snakemake.input.public_baseline, ("depth_scale", "constant_sigma")
         ),
         test_labels=read_labels(snakemake.input.test_labels),
-        noise_floor=pd.read_csv(snakemake.input.noise_floor).set_index("planet_id"),
-        marginalised_floor=pd.read_csv(snakemake.input.marginalised_floor).set_index("planet_id"),
+        noise_floor=read_csv(snakemake.input.noise_floor).set_index("planet_id"),
+        marginalised_floor=read_csv(snakemake.input.marginalised_floor).set_index("planet_id"),
         predictor=name,
         others=others,
         guards=guards,

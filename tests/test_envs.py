@@ -1,6 +1,7 @@
 """The per-rule conda envs (envs/*.yaml). Static: every rule that runs code names one; each
 lists exactly the third-party packages its rules' scripts import (followed through the
-library), pinned to pyproject.toml's versions, and never the project itself (jobs import it
+library), pinned to requirements/lock.txt's versions (the tested ones; pyproject.toml declares
+ranges), and never the project itself (jobs import it
 from the checkout: rules/plan.smk puts the workflow's folder on PYTHONPATH). Built: conda
 channels are unreachable here, so each env's packages are pip-installed by their PyPI names
 into a fresh venv, where what its scripts import must import, the library from the checkout.
@@ -22,11 +23,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.utils import canonicalize_name as canonical
 from workflow_runs import REPO, ParsedRule, parsed_rules
 
 import spectramind
 from spectramind.core.provenance import package_versions
-from spectramind.kaggle.wheelhouse import canonical, project_pins
 from spectramind.workflow import PLANET_STAGES
 
 ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
@@ -40,10 +41,19 @@ HEAVY = {"torch": "torch", "torch-geometric": "torch_geometric", "matplotlib": "
          "numba": "numba", "astropy": "astropy", "batman-package": "batman"}  # fmt: skip
 
 
+LOCK = REPO / "requirements" / "lock.txt"
+
+
 @cache
-def pyproject_pins() -> dict[str, str]:
-    """Every ``==`` pin of pyproject.toml (dependencies and extras), by normalised name."""
-    return project_pins(REPO / "pyproject.toml", extras=None)
+def lock_pins() -> dict[str, str]:
+    """Every pin of requirements/lock.txt (the tested dev+model install), by normalised name."""
+    pins = {}
+    for line in LOCK.read_text().splitlines():
+        if requirement := line.partition("#")[0].strip():
+            name, pinned, version = requirement.partition("==")
+            assert pinned and re.fullmatch(r"[\w.]+", version), f"{LOCK}: {line!r}"
+            pins[canonical(name)] = version
+    return pins
 
 
 # ------------------------------------------------------------------------------- env files
@@ -69,12 +79,12 @@ def env_packages(env_file: Path) -> list[Package]:
 
 
 def pip_requirements(env_file: Path) -> list[str]:
-    """The env's packages as pip requirements, pinned as pyproject pins them."""
-    return sorted(f"{p.pypi}=={pyproject_pins()[p.pypi]}" for p in env_packages(env_file))
+    """The env's packages as pip requirements, pinned as the lock pins them."""
+    return sorted(f"{p.pypi}=={lock_pins()[p.pypi]}" for p in env_packages(env_file))
 
 
 @pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda p: p.name)
-def test_env_is_pinned_exactly_as_pyproject_and_installs_no_project(env_file):
+def test_env_is_pinned_exactly_as_the_lock_and_installs_no_project(env_file):
     text = env_file.read_text()
     env = yaml.safe_load(text)
     assert env["channels"] == ["conda-forge", "nodefaults"], env_file.name
@@ -87,19 +97,19 @@ def test_env_is_pinned_exactly_as_pyproject_and_installs_no_project(env_file):
     assert "python=3.11" in dependencies, f"{env_file.name}: python=3.11 not pinned"
     packages = env_packages(env_file)
     assert len(packages) == len(dependencies) - 1, f"{env_file.name}: an unparsed dependency"
-    pins = pyproject_pins()
+    pins = lock_pins()
     for package in packages:
         where = f"{env_file.name}: {package.conda}={package.version}"
         assert re.fullmatch(r"\d+(\.\d+)+", package.version), f"{where} is not an exact pin"
         assert package.pypi in pins, (
-            f"{where}: pyproject.toml pins no {package.pypi} (a conda name differing from "
-            "PyPI's needs a '# PyPI: <name>' comment)"
+            f"{where}: requirements/lock.txt pins no {package.pypi} (a conda name differing "
+            "from PyPI's needs a '# PyPI: <name>' comment)"
         )
         pinned = pins[package.pypi]
         # conda-forge builds a release, not PyPI's wheel re-uploads (1.7.5.1.post1); conda's
         # "=1.7.5.1" matches the release and any .postN of it.
         release = re.sub(r"\.post\d+$", "", pinned)
-        assert package.version in (pinned, release), f"{where}, pyproject.toml has {pinned}"
+        assert package.version in (pinned, release), f"{where}, the lock has {pinned}"
         assert package.pypi != "spectramind", f"{where}: jobs import it from the checkout"
 
 
@@ -393,7 +403,7 @@ def test_env_built_from_the_index_runs_its_rules_imports(env_file, built_venvs, 
         # netCDF4 too: it is imported by no script, only used by xarray (NEEDED_WITH)
         "imports": [*imports, *([("netCDF4", ())] if "netcdf4" in listed else [])],
         "absent": sorted(module for dist, module in HEAVY.items() if dist not in listed),
-        "pins": {p.pypi: pyproject_pins()[p.pypi] for p in env_packages(env_file)},
+        "pins": {p.pypi: lock_pins()[p.pypi] for p in env_packages(env_file)},
         "netcdf": "xarray" in needs_modules,
     }
     result = subprocess.run(

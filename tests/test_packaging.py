@@ -1,6 +1,7 @@
 """Static checks of what users install and run, each comparing two independent sources:
-pyproject pins vs the code using them, the per-planet rules vs the SLURM groups, the
-profiles vs Snakemake's own option parser (the conda envs: tests/test_envs.py)."""
+pyproject's ranges vs the code using them and vs the pins of the lock and of the oldest stack,
+the per-planet rules vs the SLURM groups, the profiles vs Snakemake's own option parser (the
+conda envs: tests/test_envs.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from workflow_runs import parsed_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,14 +37,90 @@ USED_AS = {
 
 
 def test_every_runtime_dependency_is_used_by_the_workflow():
-    """A pin nobody imports costs every user an install (torch did, before the model)."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    names = [r.partition("==")[0].lower() for r in project["dependencies"]]
+    """A dependency nobody imports costs every user an install (torch did, before the model)."""
+    names = [canonicalize_name(r.name) for r in project_requirements("dependencies")]
     sources = [*REPO.glob("spectramind/**/*.py"), *REPO.glob("scripts/*.py"),
                *REPO.glob("rules/*.smk"), REPO / "Snakefile"]  # fmt: skip
     text = "\n".join(path.read_text() for path in sources)
     unused = [name for name in names if USED_AS.get(name, f"import {name}") not in text]
-    assert not unused, f"pyproject.toml pins packages no workflow code uses: {unused}"
+    assert not unused, f"pyproject.toml requires packages no workflow code uses: {unused}"
+
+
+# ---------------------------------------------------- supported ranges, the lock, the oldest
+
+# What make install installs with (-c): every distribution of the tested dev+model install.
+LOCK = REPO / "requirements/lock.txt"
+# The oldest supported stack (make test-oldest): pyproject's lower bounds, as == pins.
+OLDEST = REPO / "requirements/oldest.txt"
+# Lower bounds no install here can exercise: only torch 2.13.0 (CPU) is on this machine's
+# disk (PyPI's Linux torch is a CUDA build of several GB), so the oldest stack runs it too.
+UNTESTED_LOWER_BOUNDS = {"torch"}
+
+
+def project_requirements(*groups: str) -> list[Requirement]:
+    """The requirements of pyproject's dependencies (group "dependencies") or extras."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    return [
+        Requirement(r) for g in groups for r in (project[g] if g == "dependencies" else extras[g])
+    ]
+
+
+def pins(path: Path) -> dict[str, str]:
+    """A requirements file's name==version lines, by normalised name (comments skipped)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        if requirement := line.partition("#")[0].strip():
+            name, pinned, version = requirement.partition("==")
+            assert pinned and re.fullmatch(r"[\w.]+", version), f"{path.name}: {line!r}"
+            assert canonicalize_name(name) not in found, f"{path.name}: {name} twice"
+            found[canonicalize_name(name)] = version
+    return found
+
+
+def lower_bound(requirement: Requirement) -> str:
+    (bound,) = [s.version for s in requirement.specifier if s.operator == ">="]
+    return bound
+
+
+@pytest.mark.parametrize("group", ["dependencies", "model", "dev", "gpu"])
+def test_pyproject_declares_ranges_with_a_lower_bound_and_no_pins(group):
+    """Ranges, so that an existing environment (a Kaggle image) keeps its own versions: a
+    lower bound each, and no exact pin (those are the lock's)."""
+    for requirement in project_requirements(group):
+        operators = {s.operator for s in requirement.specifier}
+        assert ">=" in operators, f"{requirement}: no lower bound"
+        assert not operators & {"==", "===", "~="}, f"{requirement}: a pin (the lock's job)"
+
+
+def test_the_lock_pins_every_requirement_within_its_range():
+    """make install's constraints: every runtime, model and dev requirement pinned, inside
+    pyproject's range (the gpu extra needs CUDA: not in the lock)."""
+    locked = pins(LOCK)
+    for requirement in project_requirements("dependencies", "model", "dev"):
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{LOCK.name} pins no {name}"
+        assert requirement.specifier.contains(locked[name]), (
+            f"{name}=={locked[name]}: {requirement}"
+        )
+    assert "spectramind" not in locked
+
+
+def test_the_oldest_stack_pins_each_lower_bound():
+    """requirements/oldest.txt pins every runtime and model requirement at pyproject's lower
+    bound (so make test-oldest tests the bounds as declared), Kaggle's 2025 image among them."""
+    oldest = pins(OLDEST)
+    for requirement in project_requirements("dependencies", "model"):
+        name = canonicalize_name(requirement.name)
+        assert name in oldest, f"{OLDEST.name} pins no {name}"
+        assert requirement.specifier.contains(oldest[name]), f"{name}=={oldest[name]}"
+        if name not in UNTESTED_LOWER_BOUNDS:
+            assert oldest[name] == lower_bound(requirement), (
+                f"{name}=={oldest[name]}: {requirement}"
+            )
+    kaggle_2025 = {"numpy": "1.26.4", "scipy": "1.15.3", "pandas": "2.2.3",
+                   "matplotlib": "3.7.2", "pyarrow": "19.0.1"}  # fmt: skip
+    assert {name: oldest[name] for name in kaggle_2025} == kaggle_2025
 
 
 def test_every_rule_has_a_log():

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from spectramind.io.errors import RawDataError, few
+from spectramind.io.exact_csv import read_csv
 from spectramind.io.frames import open_parquet
 from spectramind.io.layout import (
     INSTRUMENTS,
@@ -43,7 +44,7 @@ def _read_csv(path: Path, required: list[str] | tuple[str, ...]) -> pd.DataFrame
     if not path.is_file():
         raise RawDataError(path, "file not found")
     try:
-        frame = pd.read_csv(path)
+        frame = read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise RawDataError(path, f"not a readable CSV file: {err}") from err
     missing = [c for c in required if c not in frame.columns]

@@ -8,6 +8,7 @@ stars keep the blackbody colour between the two instruments.
 from __future__ import annotations
 
 import numpy as np
+from scipy.integrate import trapezoid
 
 from spectramind.io.layout import AIRS_SCIENCE_COLUMNS, INTEGRATION_S
 from spectramind.simulate.constants import REAL_COUNTS_PER_PAIR
@@ -39,7 +40,7 @@ def _airs_column_weights(t_eff: float) -> np.ndarray:
 
 def _fgs1_band_photons(t_eff: float) -> float:
     wl = np.linspace(*FGS1_BAND_UM, 201)
-    return float(np.trapezoid(photon_spectral_radiance(wl, t_eff), wl))
+    return float(trapezoid(photon_spectral_radiance(wl, t_eff), wl))
 
 
 def airs_column_rates(t_eff: float, brightness: float) -> np.ndarray:

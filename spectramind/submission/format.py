@@ -14,6 +14,7 @@ import pandas as pd
 
 from spectramind.core.atomic import atomic_output
 from spectramind.io.errors import few
+from spectramind.io.exact_csv import read_csv
 from spectramind.io.tables import sigma_columns, target_columns
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
@@ -95,7 +96,7 @@ def validate_submission(
     if not path.is_file():
         raise SubmissionError(path, ["file not found"])
     try:
-        frame = pd.read_csv(path)
+        frame = read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise SubmissionError(path, [f"not a readable CSV file: {err}"]) from err
     problems = submission_problems(frame, columns or expected_columns(), test_ids)
