@@ -4,8 +4,8 @@ calibration raises gets a failure record instead (guards.failed_planet_fallback)
 from pathlib import Path
 
 from spectramind.calibrate import CalibrationOptions, calibrate_visit
-from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
+from spectramind.core.units import run_units
 from spectramind.io import read_adc_info, read_axis_info
 from spectramind.workflow import CALIBRATE, VisitUnit
 

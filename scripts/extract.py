@@ -5,8 +5,8 @@ failure record instead (guards.failed_planet_fallback)."""
 from pathlib import Path
 
 from spectramind.core.failure import UpstreamFailure, first_failure
-from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
+from spectramind.core.units import run_units
 from spectramind.extract.lightcurves import extract_planet
 from spectramind.extract.options import ExtractionOptions
 from spectramind.io import read_wavelengths

@@ -7,8 +7,8 @@ from pathlib import Path
 import xarray as xr
 
 from spectramind.core.failure import UpstreamFailure, failure_of
-from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
+from spectramind.core.units import run_units
 from spectramind.fit import FitOptions, fit_planet
 from spectramind.fit.fallback import fit_or_fallback
 from spectramind.fit.priors import read_fit_priors

@@ -25,8 +25,8 @@ from spectramind.core.failure import (
     read_failure,
     write_failure,
 )
-from spectramind.core.jobs import run_units
 from spectramind.core.netcdf import write_netcdf
+from spectramind.core.units import run_units
 from spectramind.evaluation.baselines import white_light_depths
 from spectramind.fit import FitOptions
 from spectramind.fit.fallback import fit_or_fallback
