@@ -16,6 +16,7 @@ from spectramind.fit.collect import fallback_rows, load_predictors, predictions_
 from spectramind.io import read_star_info
 from spectramind.models.dataset import planet_samples
 from spectramind.models.domain import out_of_domain
+from spectramind.models.mamba import selective_scan_in_use
 from spectramind.models.training import load_checkpoint, load_domain, predict
 from spectramind.models.v50 import ModelOptions
 
@@ -25,6 +26,7 @@ with rule_job(snakemake):
     torch.set_num_threads(snakemake.threads)
     options = ModelOptions.from_config(snakemake.params.model)
     model = load_checkpoint(snakemake.input.checkpoint, options)
+    log.info("V50 selective scan: %s", selective_scan_in_use(next(model.parameters()).device))
     stars = read_star_info(Path(snakemake.input.stars).parent, "test")
     ids = [int(Path(p).stem) for p in snakemake.input.fits]
     fits = [xr.load_dataset(p) for p in snakemake.input.fits]

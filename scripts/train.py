@@ -1,6 +1,7 @@
 """Snakemake adapter: train the V50 model (or its ``ensemble_folds`` members) on the train
 planets (one process, all cores)."""
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from spectramind.fit.cross_fit import train_physics_predictions
 from spectramind.guards.options import prior_conflict_p_value
 from spectramind.io import read_labels, read_star_info, read_wavelengths
 from spectramind.models.dataset import planet_samples
+from spectramind.models.mamba import selective_scan_in_use
 from spectramind.models.training import (
     TrainingOptions,
     ensemble_metrics,
@@ -28,8 +30,12 @@ from spectramind.models.training import (
 from spectramind.models.v50 import ModelOptions
 from spectramind.workflow import config_params
 
+log = logging.getLogger("spectramind")
+
 with rule_job(snakemake):
     torch.set_num_threads(snakemake.threads)
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # as training's models are put
+    log.info("V50 selective scan: %s", selective_scan_in_use(device))
     model_options = ModelOptions.from_config(snakemake.params.model)
     options = TrainingOptions.from_config(snakemake.params.training)
     fit_options = FitOptions.from_config(snakemake.params.fit)

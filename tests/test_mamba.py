@@ -11,6 +11,7 @@ from spectramind.models.mamba import (  # noqa: E402 (after the optional-extra s
     FGS1Encoder,
     MambaMixer,
     mamba_ssm_scan,
+    selective_scan_in_use,
     selective_scan_parallel,
     selective_scan_sequential,
 )
@@ -215,6 +216,23 @@ def test_mamba_ssm_scan_is_none_without_the_package():
         assert mamba_ssm_scan() is None
     else:
         assert callable(mamba_ssm_scan())
+
+
+def test_the_selective_scan_in_use_is_named_with_why(monkeypatch):
+    """What V50's log and the Kaggle run's record say: mamba-ssm's kernel only on CUDA with
+    the package importable; otherwise the pure-PyTorch scan and the reason."""
+    assert selective_scan_in_use("cpu") == (
+        "pure-PyTorch parallel scan on cpu (mamba-ssm's kernel runs on CUDA only)"
+    )
+    monkeypatch.setattr("spectramind.models.mamba._mamba_ssm",
+                        lambda: (None, "ImportError: undefined symbol"))  # fmt: skip
+    assert selective_scan_in_use("cuda", "sequential") == (
+        "pure-PyTorch sequential scan on cuda (mamba-ssm's kernel does not import: "
+        "ImportError: undefined symbol)"
+    )
+    assert "cuda_kernel off" in selective_scan_in_use("cuda", cuda_kernel=False)
+    monkeypatch.setattr("spectramind.models.mamba._mamba_ssm", lambda: (print, "mamba_ssm 2.3"))
+    assert selective_scan_in_use("cuda") == "mamba-ssm CUDA kernel (mamba_ssm 2.3)"
 
 
 @pytest.mark.parametrize("scan", SCANS)

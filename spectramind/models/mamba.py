@@ -213,13 +213,42 @@ class MambaMixer(nn.Module):
 
 
 @functools.cache
-def mamba_ssm_scan() -> Callable[..., torch.Tensor] | None:
-    """``mamba_ssm``'s fused CUDA ``selective_scan_fn`` when the package imports, else None."""
+def _mamba_ssm() -> tuple[Callable[..., torch.Tensor] | None, str]:
+    """``mamba_ssm``'s fused CUDA ``selective_scan_fn`` and its version, or None and why it
+    does not import (not installed; a wheel built for another torch or CUDA fails to load)."""
     try:
         from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
-    except ImportError:
-        return None
-    return selective_scan_fn
+    except ImportError as err:
+        return None, f"{type(err).__name__}: {err}"
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return selective_scan_fn, f"mamba_ssm {version('mamba_ssm')}"
+    except PackageNotFoundError:
+        return selective_scan_fn, "mamba_ssm"
+
+
+def mamba_ssm_scan() -> Callable[..., torch.Tensor] | None:
+    """``mamba_ssm``'s fused CUDA ``selective_scan_fn`` when the package imports, else None."""
+    return _mamba_ssm()[0]
+
+
+def selective_scan_in_use(
+    device: torch.device | str, scan: str = "parallel", cuda_kernel: bool = True
+) -> str:
+    """Which selective scan a ``MambaMixer`` (``scan``, ``cuda_kernel``) runs on ``device``:
+    mamba-ssm's CUDA kernel, or the pure-PyTorch scan and why not the kernel. Said in the
+    log when V50 trains or predicts, and recorded in the Kaggle run's kaggle_run.json."""
+    device = torch.device(device)
+    pure = f"pure-PyTorch {scan} scan on {device.type}"
+    if device.type != "cuda":
+        return pure + " (mamba-ssm's kernel runs on CUDA only)"
+    if not cuda_kernel:
+        return pure + " (cuda_kernel off)"
+    kernel, about = _mamba_ssm()
+    if kernel is None:
+        return pure + f" (mamba-ssm's kernel does not import: {about})"
+    return f"mamba-ssm CUDA kernel ({about})"
 
 
 class _ResidualBlock(nn.Module):
