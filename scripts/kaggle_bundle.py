@@ -14,6 +14,7 @@ with rule_job(snakemake):
         artifacts_dir=snakemake.params.config["artifacts_dir"],
         artifacts=snakemake.input.artifacts,
         config=snakemake.params.config,
+        image=snakemake.input.image,
     )
     logging.info(
         "bundle: %.1f MB, of which the wheelhouse %.1f MB (%d wheels)",

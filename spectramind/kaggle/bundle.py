@@ -22,6 +22,7 @@ import yaml
 
 from spectramind.core.atomic import atomic_directory, write_json_atomic
 from spectramind.core.provenance import git_commit, sha256_file
+from spectramind.kaggle.description import image_file, read_description
 from spectramind.kaggle.layout import (
     ARTIFACTS,
     CONFIG,
@@ -31,7 +32,8 @@ from spectramind.kaggle.layout import (
     install_command,
 )
 from spectramind.kaggle.options import KaggleOptions
-from spectramind.kaggle.wheelhouse import Target, build_wheelhouse, copy_wheelhouse
+from spectramind.kaggle.tools import check_build_tools
+from spectramind.kaggle.wheelhouse import build_wheelhouse, copy_wheelhouse
 
 CONFIG_HEADER = """\
 # The effective config of the training run that built this bundle (kaggle_bundle): inference
@@ -65,12 +67,17 @@ def copy_artifacts(artifacts_dir: Path, files: Sequence[str | Path], dest: Path)
     return digests
 
 
-def kaggle_config(config: Mapping[str, Any], options: KaggleOptions) -> dict[str, Any]:
-    """The run's config with the raw root and artifacts where Kaggle mounts them."""
+def kaggle_config(
+    config: Mapping[str, Any], options: KaggleOptions, image: str | None = None
+) -> dict[str, Any]:
+    """The run's config with the raw root and artifacts where Kaggle mounts them, and
+    ``kaggle.image`` naming the bundle's copy of the image description (``image``)."""
+    kaggle = {**config["kaggle"], "image": image or config["kaggle"]["image"]}
     return {
         **config,
         "raw_dir": options.competition_dir,
         "artifacts_dir": f"{options.bundle_dir}/{ARTIFACTS}",
+        "kaggle": kaggle,
     }
 
 
@@ -88,38 +95,46 @@ def build_bundle(
     artifacts_dir: str | Path,
     artifacts: Sequence[str | Path],
     config: Mapping[str, Any],
+    image: str | Path | None = None,
 ) -> dict[str, Any]:
     """Assemble the bundle in a temporary sibling that becomes ``dest`` only when complete
-    (a failed wheel download leaves no half bundle); return its manifest (bundle.json)."""
+    (a failed wheel download leaves no half bundle); return its manifest (bundle.json).
+    ``image``: the image description's file (default: the one config ``kaggle.image``
+    names)."""
     source_root, artifacts_dir = Path(source_root), Path(artifacts_dir)
     options = KaggleOptions.from_config(config["kaggle"])
-    target = Target.kaggle_image(options.python_version, options.glibc)
+    description = read_description(image or image_file(options.image, source_root))
+    if not options.wheelhouse_from:
+        check_build_tools()  # before anything is copied: one clear message
     with atomic_directory(dest) as tmp:
         copy_sources(source_root, sources, tmp)
+        # The description the wheelhouse is built for, by name in the bundle (a path given
+        # in kaggle.image would not exist on Kaggle, where the training notebook reads it).
+        description_file = image_file(description.name, tmp)
+        description_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(image or image_file(options.image, source_root), description_file)
         with open(tmp / CONFIG, "w") as handle:
             handle.write(CONFIG_HEADER)
-            yaml.safe_dump(kaggle_config(config, options), handle, sort_keys=False)
+            bundle_config = kaggle_config(config, options, description.name)
+            yaml.safe_dump(bundle_config, handle, sort_keys=False)
         digests = copy_artifacts(artifacts_dir, artifacts, tmp / ARTIFACTS)
         if options.wheelhouse_from:
             wheelhouse = copy_wheelhouse(
                 options.wheelhouse_from,
                 tmp / WHEELHOUSE,
-                target,
-                options.preinstalled,
+                description,
                 source_root / "pyproject.toml",
             )
         else:
-            wheelhouse = build_wheelhouse(
-                source_root, tmp / WHEELHOUSE, target, options.preinstalled
-            )
+            wheelhouse = build_wheelhouse(source_root, tmp / WHEELHOUSE, description)
         metadata = dataset_metadata(source_root / "kaggle" / DATASET_METADATA, options)
         write_json_atomic(tmp / DATASET_METADATA, metadata)
         manifest = {
             "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "git_commit": git_commit(source_root),
             "dataset_id": options.dataset_id,
-            "python_version": target.python_version,
-            "preinstalled": wheelhouse["preinstalled"],
+            "python_version": wheelhouse["python_version"],
+            "image": {key: wheelhouse["image"][key] for key in ("name", "python", "packages")},
             "install": " ".join(["python", "-m", *install_command("<bundle>")]),
             "artifacts": digests,
             "wheels": len(wheelhouse["wheels"]),

@@ -1,12 +1,15 @@
 """``python -m spectramind.kaggle``: what the Kaggle notebooks run, one command per step.
 
+    describe-image  write this image's description (kaggle/images/*.txt, config
+               kaggle.image) to stdout: run it in a notebook on the image, before install
     install    check the image against the bundle, then install its wheelhouse offline
     infer      the inference run: runtime guard, watchdog, always a valid submission.csv
     snakemake  Snakemake on the bundle's workflow as the notebooks run it (--train: from the
                train split, e.g. `-- --until calibrate_sigma`, then `-- kaggle_bundle`)
 
-``install`` runs before the wheelhouse is: it and this module import only the standard
-library, and each other command imports what it needs when it runs.
+``describe-image`` and ``install`` run before the wheelhouse is installed: they and this
+module import only the standard library, and each other command imports what it needs when
+it runs.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from spectramind.kaggle.description import describe_running_image
 from spectramind.kaggle.image import ImageError, install
 
 
@@ -25,6 +29,9 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = main.add_subparsers(dest="command", required=True)
+    describe = commands.add_parser("describe-image", help="this image's description")
+    describe.add_argument("--all", action="store_true", help="every installed package")
+    describe.add_argument("--where", default="", help="where it was read (the header says)")
     for name in ("install", "infer", "snakemake"):
         command = commands.add_parser(name)
         command.add_argument("--bundle", type=Path, required=True, help="the bundle's folder")
@@ -42,6 +49,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "describe-image":
+        image = describe_running_image(every_package=args.all, where=args.where)
+        sys.stdout.write(image.text())
+        return 0
     try:
         if args.command == "install":
             install(args.bundle)

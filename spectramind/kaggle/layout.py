@@ -14,6 +14,7 @@ KAGGLE_INPUT = "/kaggle/input"
 SOURCES = (
     "Snakefile",
     "pyproject.toml",
+    "requirements/lock.txt",
     "README.md",
     "config/schema.yaml",
     "rules",
@@ -30,6 +31,9 @@ ARTIFACTS = "artifacts"
 WHEELHOUSE = "wheelhouse"
 WHEELHOUSE_MANIFEST = "wheelhouse.json"
 REQUIREMENTS = "requirements.txt"
+# The tested versions of the whole stack (pip's requirements format), which the wheelhouse
+# prefers where the image allows.
+LOCK = "requirements/lock.txt"
 MANIFEST = "bundle.json"
 DATASET_METADATA = "dataset-metadata.json"
 SKIPPED = ("__pycache__", ".pyc", ".ipynb_checkpoints")

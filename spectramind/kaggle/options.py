@@ -1,10 +1,11 @@
 """The ``kaggle`` block of the config: where things are on Kaggle, the image the wheelhouse
-is built for, and the runtime guard's budget."""
+is built for (a description in kaggle/images/, see ``description``), and the runtime guard's
+budget."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from spectramind.core.options import ConfigBlock, check_limits
@@ -30,20 +31,7 @@ class KaggleOptions(ConfigBlock):
     working_dir: str = "/kaggle/working"
     dataset_id: str = "your-kaggle-username/spectramind-v50"
     dataset_title: str = "SpectraMind V50 bundle"
-    python_version: str = "3.12"
-    glibc: str = "2.35"
-    preinstalled: list[str] = field(
-        default_factory=lambda: [
-            "numpy",
-            "pandas",
-            "scipy",
-            "torch",
-            "pyarrow",
-            "matplotlib",
-            "tqdm",
-            "pyyaml",
-        ]  # fmt: skip
-    )
+    image: str = "kaggle-2025"
     wheelhouse_from: str | None = None
     time_limit_h: float = 9.0
     safety_margin_h: float = 1.0
@@ -57,10 +45,8 @@ class KaggleOptions(ConfigBlock):
                 f"kaggle.safety_margin_h ({self.safety_margin_h:g}) leaves nothing of "
                 f"time_limit_h ({self.time_limit_h:g})"
             )
-        if not re.fullmatch(r"3\.\d+", self.python_version):
-            raise ValueError(f"kaggle.python_version must be like 3.12: {self.python_version!r}")
-        if not re.fullmatch(r"2\.\d+", self.glibc):
-            raise ValueError(f"kaggle.glibc must be like 2.35, got {self.glibc!r}")
+        if not isinstance(self.image, str) or not self.image.strip():
+            raise ValueError(f"kaggle.image must name an image description, got {self.image!r}")
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", self.dataset_id):
             raise ValueError(f"kaggle.dataset_id must be owner/slug, got {self.dataset_id!r}")
 

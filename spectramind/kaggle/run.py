@@ -25,10 +25,19 @@ import yaml
 
 from spectramind.core.atomic import atomic_output, write_json_atomic
 from spectramind.io import list_planets
+from spectramind.kaggle.description import installed_version
 from spectramind.kaggle.fallback import fitted_planets, write_fallback_submission
 from spectramind.kaggle.guard import Probe, estimate_run
+from spectramind.kaggle.image import (
+    ImageError,
+    RunningImage,
+    compare_image,
+    image_message,
+    read_wheelhouse_manifest,
+)
 from spectramind.kaggle.layout import ARTIFACTS, CONFIG, PROFILE, WHEELHOUSE
 from spectramind.kaggle.options import KaggleOptions
+from spectramind.workflow.config_keys import PREDICTION_FILES
 
 SUBMISSION = "submission.csv"  # what Kaggle scores, at the top of the working folder
 RECORD = "kaggle_run.json"
@@ -76,11 +85,16 @@ def planets_per_job(bundle: str | Path, config: dict[str, Any]) -> int:
 
 
 def job_environment(working: Path) -> dict[str, str]:
-    """This environment with the caches jobs write (numba's compiled kernels, matplotlib's
-    font list, Snakemake's) under the working folder: nothing is written elsewhere."""
-    cache = working / ".cache"
+    """This environment with the caches and configuration jobs write (numba's compiled
+    kernels, matplotlib's font list, astropy's, Snakemake's) under the working folder:
+    nothing is written elsewhere. (astropy before 8 takes $XDG_*_HOME/astropy only where
+    that folder exists, else it writes ~/.astropy: both are made here.)"""
+    cache, config = working / ".cache", working / ".config"
+    for folder in (cache / "astropy", config / "astropy"):
+        folder.mkdir(parents=True, exist_ok=True)
     return os.environ | {
         "XDG_CACHE_HOME": str(cache),
+        "XDG_CONFIG_HOME": str(config),
         "MPLCONFIGDIR": str(cache / "matplotlib"),
         "NUMBA_CACHE_DIR": str(cache / "numba"),
     }
@@ -186,6 +200,41 @@ def full_run_status(code: int | None) -> str:
     return COMPLETE
 
 
+def image_record(bundle: Path) -> dict[str, Any]:
+    """The image this runs on, for kaggle_run.json: its Python, glibc and pip, the versions
+    of the packages its description lists (None: missing), and the check's message."""
+    try:
+        image = read_wheelhouse_manifest(bundle)["image"]
+    except (ImageError, KeyError) as err:  # the record must not cost the submission
+        image, check = {"name": None, "packages": {}}, f"no description to compare: {err}"
+    running = RunningImage.here(sorted(image["packages"]))
+    if image["name"]:
+        check = image_message(image, compare_image(image, running))
+    return {
+        "described": image["name"],
+        "python": running.python,
+        "glibc": running.glibc,
+        "pip": installed_version("pip"),
+        "packages": running.packages,
+        "check": check,
+    }
+
+
+def selective_scan(predictor: str) -> str | None:
+    """The selective scan V50 runs here (see models.mamba.selective_scan_in_use); None for
+    a predictor without V50. Never fails the run: a failure is recorded instead."""
+    if predictor not in PREDICTION_FILES:
+        return None
+    try:
+        import torch
+
+        from spectramind.models.mamba import selective_scan_in_use
+
+        return selective_scan_in_use("cuda" if torch.cuda.is_available() else "cpu")
+    except Exception as err:  # the record must not cost the submission
+        return f"unknown ({type(err).__name__}: {err})"
+
+
 def infer(paths: KagglePaths, started: float | None = None) -> dict[str, Any]:
     """The inference run with its guard and watchdog, from ``started`` (epoch seconds, by
     default now; the notebook passes its own start). Writes submission.csv and the run's
@@ -198,6 +247,11 @@ def infer(paths: KagglePaths, started: float | None = None) -> dict[str, Any]:
     paths.working.mkdir(parents=True, exist_ok=True)
     planets = list_planets(paths.competition, "test")
     record: dict[str, Any] = {"planets": len(planets), "budget_seconds": options.budget_seconds}
+    record["image"] = image_record(paths.bundle)
+    scan = selective_scan(config["predictor"])
+    if scan:
+        print(f"V50 selective scan: {scan}", flush=True)
+        record["selective_scan"] = scan
     probe_planets = planets[: options.probe_jobs * planets_per_job(paths.bundle, config)]
     probe = probe_run(paths, probe_planets, env, deadline)
     if probe is None:
