@@ -35,6 +35,9 @@ ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
 # through its netCDF4 engine (spectramind.core.netcdf writes with engine="netcdf4"; the
 # files are NETCDF4/HDF5, which xarray's scipy engine cannot read).
 NEEDED_WITH = {"xarray": {"netcdf4"}}
+# What every env's interpreter brings: conda-forge's python depends on pip, as a venv has it
+# (the Kaggle bundle's code reads pip's vendored packaging where nothing else is installed).
+INTERPRETER_BRINGS = {"pip"}
 # Heavy packages an env must not be able to import unless it lists them (pip installs an
 # env's listed packages and their dependencies, none of which needs these).
 HEAVY = {"torch": "torch", "torch-geometric": "torch_geometric", "matplotlib": "matplotlib",
@@ -256,6 +259,8 @@ def needed_packages(env_file: Path) -> dict[str, set[str]]:
     for rule in rules_of(env_file):
         for module in third_party_imports(rule.script):
             dist = distribution_of(module)
+            if dist in INTERPRETER_BRINGS:
+                continue
             for package in {dist} | NEEDED_WITH.get(dist, set()):
                 needed.setdefault(package, set()).add(rule.name)
     return needed
