@@ -23,7 +23,7 @@ import platform
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -71,14 +71,10 @@ class ImageDescription:
         return ".".join(self.python.split(".")[:2])
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "python": self.python,
-            "glibc": self.glibc,
-            "platform": self.platform,
-            "pip": self.pip,
-            "packages": dict(self.packages),
-        }
+        """Its fields as JSON values, the file's free comments left out."""
+        fields = asdict(self)
+        del fields["comments"]
+        return fields
 
     def text(self) -> str:
         """The description as a file: its comments, the header keys, the packages."""

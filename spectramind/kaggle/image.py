@@ -31,6 +31,7 @@ from spectramind.kaggle.description import (
     installed_version,
 )
 from spectramind.kaggle.layout import WHEELHOUSE, WHEELHOUSE_MANIFEST, install_command
+from spectramind.kaggle.tools import release
 
 
 class ImageError(RuntimeError):
@@ -92,10 +93,6 @@ def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def _glibc_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
 def compare_image(image: dict[str, Any], running: RunningImage) -> list[Difference]:
     """The differences between the described ``image`` (the manifest's ``image`` block:
     name, python, glibc, packages, ranges) and the ``running`` one."""
@@ -114,7 +111,7 @@ def compare_image(image: dict[str, Any], running: RunningImage) -> list[Differen
         )
     elif running.python != image["python"]:
         differ(f"Python {running.python} (described {image['python']}): same minor", False)
-    if running.glibc and _glibc_tuple(running.glibc) < _glibc_tuple(image["glibc"]):
+    if running.glibc and release(running.glibc) < release(image["glibc"]):
         differ(
             f"glibc {running.glibc} (described {image['glibc']}): wheels for glibc up to "
             f"{image['glibc']} may not load: {rebuild}",

@@ -58,7 +58,6 @@ ARCH = "x86_64"
 # Legacy names of manylinux platforms, by the glibc minor version they stand for.
 LEGACY_MANYLINUX = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
 MISSING = re.compile(r"No matching distribution found for (\S+)")
-PIN = re.compile(r"^\s*([A-Za-z0-9][\w.-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^\s;,]+)\s*$")
 # A requirements file's pin: name==version, then perhaps a marker, hashes or a comment.
 LOCK_LINE = re.compile(r"^([A-Za-z0-9][\w.-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^\s;#\\]+)")
 CONFLICT = re.compile(r"The conflict is caused by:\n(.*?)(?:\n\s*\n|\Z)", re.S)
@@ -162,19 +161,13 @@ def read_pins(path: str | Path) -> dict[str, str]:
     return pins
 
 
-def lock_pins(source_root: str | Path) -> tuple[str, dict[str, str]]:
-    """The tested versions the wheelhouse prefers, and where they are from: the lock
-    (requirements/lock.txt, the full transitive set), else pyproject's ``==`` pins."""
+def lock_pins(source_root: str | Path) -> dict[str, str]:
+    """The tested versions the wheelhouse prefers: the lock (requirements/lock.txt, the full
+    transitive set); a clear error naming it when it is missing."""
     lock = Path(source_root) / LOCK
-    if lock.is_file():
-        return LOCK, read_pins(lock)
-    pyproject = Path(source_root) / "pyproject.toml"
-    pins = {}
-    for requirement in project_requirements(pyproject, extras=None):
-        match = PIN.match(requirement)
-        if match:
-            pins[canonical(match[1])] = match[2]
-    return "pyproject.toml", pins
+    if not lock.is_file():
+        raise WheelhouseError(f"{lock}: not found: the wheelhouse prefers the lock's versions")
+    return read_pins(lock)
 
 
 def _pip(*args: str, what: str) -> subprocess.CompletedProcess:
@@ -480,7 +473,7 @@ def build_wheelhouse(
     pyproject = Path(source_root) / "pyproject.toml"
     requirements = project_requirements(pyproject)
     held = dict(image.packages)
-    lock_file, lock = lock_pins(source_root)
+    lock = lock_pins(source_root)
     preferred = {n: v for n, v in lock.items() if n not in held and n != PROJECT}
     dest.mkdir(parents=True, exist_ok=True)
     project = build_project_wheel(source_root, dest)
@@ -502,7 +495,7 @@ def build_wheelhouse(
         "image": image.as_dict() | {"ranges": supported_ranges(items, held, target, image.python)},
         "requirements": requirements,
         "lock": {
-            "file": lock_file,
+            "file": LOCK,
             "not_taken": {
                 n: {"lock": lock[n], "shipped": v}
                 for n, v in sorted(shipped.items())
