@@ -11,8 +11,8 @@ torch would drag several GB of CUDA wheels into the bundle.
 How: pip resolves the set in a throw-away environment holding metadata-only stand-ins of the
 image's packages at the image's versions, each also held by a constraint (``name==version``):
 pip counts them as installed, so it neither downloads them nor follows their dependencies, and
-must find versions of the rest that work with them. The lock (requirements/lock.txt, else
-pyproject's ``==`` pins) is a preference: its pins are constraints too, less those that
+must find versions of the rest that work with them. The lock (requirements/lock.txt) is a
+preference: its pins are constraints too, less those that
 conflict with the image (pip names them; they are dropped one resolution at a time). The
 dry-run report lists exactly the wheels to fetch, which are then downloaded as resolved.
 (Downloading with dependencies and deleting the preinstalled wheels afterwards would fetch
